@@ -1,0 +1,112 @@
+/**
+ * The HTTPS API: middleware in the order each request meets it, the routes, the OpenAPI
+ * document generated from the same zod schemas the routes validate with, and the docs page.
+ *
+ *   request-id → db → audit → body limit → JSON guard → (/v1: authenticate) → route
+ */
+
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { HTTPException } from "hono/http-exception";
+import { KernelError } from "../kernel/errors.js";
+import { openDb } from "../store/db.js";
+import type { AppEnv } from "./context.js";
+import { audit } from "./middleware/audit.js";
+import { authenticate } from "./middleware/auth.js";
+import { limitBody, MAX_BODY_BYTES, requireJsonBody } from "./middleware/json-body.js";
+import { requestId } from "./middleware/request-id.js";
+import { ApiError, fromKernelError, fromZodIssues, problemResponse } from "./problem.js";
+import { agentTypeRoutes } from "./routes/agent-types.js";
+import { auditRoutes } from "./routes/audit.js";
+import { healthRoutes } from "./routes/health.js";
+import { keyRoutes } from "./routes/keys.js";
+import { processRoutes } from "./routes/processes.js";
+import { tenantRoutes } from "./routes/tenants.js";
+
+export const API_VERSION = "0.1.0";
+
+/**
+ * Builds the application. One instance per isolate is enough: it holds no request state.
+ *
+ * @example export default { fetch: createApp().fetch }
+ */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    // Every zod failure, in any request part, becomes a 422 naming each field at fault.
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where =
+          result.target === "json" ? "body" : (result.target as "query" | "param" | "header");
+        throw fromZodIssues(result.error.issues, where);
+      }
+    },
+  });
+
+  app.use("*", requestId());
+  app.use("*", async (c, next) => {
+    c.set("db", openDb(c.env.DB));
+    await next();
+  });
+  app.use("*", audit());
+  app.use("*", limitBody());
+  app.use("*", requireJsonBody());
+  app.use("/v1/*", authenticate());
+
+  app.route("/", healthRoutes);
+  app.route("/", processRoutes);
+  app.route("/", agentTypeRoutes);
+  app.route("/", tenantRoutes);
+  app.route("/", keyRoutes);
+  app.route("/", auditRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "An API key (`ek_…`) or, for tenant and key administration, the ADMIN_TOKEN secret",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "edgekernel",
+      version: API_VERSION,
+      description: `An operating system for LLM agents. Errors are \`application/problem+json\` with a stable \`code\`; bodies are JSON up to ${MAX_BODY_BYTES} bytes.`,
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "edgekernel API" }));
+
+  app.notFound((c) => {
+    throw new ApiError("not_found", `no route ${c.req.method} ${c.req.path}`);
+  });
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) console.error("unhandled error", c.var.requestId, error);
+    const res = problemResponse(apiError, c.var.requestId ?? "", c.req.path);
+    if (apiError.status === 401) res.headers.set("www-authenticate", 'Bearer realm="edgekernel"');
+    return res;
+  });
+  return app;
+}
+
+/** Maps anything thrown to the API error model; only genuine faults become 500. */
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof KernelError) return fromKernelError(error);
+  if (error instanceof Error && error.name === "BodyLimitError") {
+    return new ApiError("payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return new ApiError("payload_too_large", error.message);
+    if (error.status === 415) return new ApiError("unsupported_media_type", error.message);
+    if (error.status === 400) {
+      return /json/i.test(error.message)
+        ? new ApiError("malformed_json", error.message)
+        : new ApiError("bad_request", error.message);
+    }
+    if (error.status === 404) return new ApiError("not_found", error.message);
+  }
+  return new ApiError(
+    "internal",
+    "an internal error occurred; quote the request id when reporting it",
+  );
+}

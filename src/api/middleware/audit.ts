@@ -1,0 +1,65 @@
+/**
+ * Writes one audit row for every state-changing call, after the response is decided and
+ * before it is sent, so the row records the real outcome: allow (2xx), deny (401/403) or
+ * error (any other failure, e.g. validation).
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { writeAudit } from "../../store/audit.js";
+import type { AppEnv } from "../context.js";
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Audit action names, by method and route pattern. Stable: clients filter on them. */
+export const AUDIT_ACTIONS: Record<string, string> = {
+  "POST /v1/processes": "process.spawn",
+  "POST /v1/processes/:id/pause": "process.pause",
+  "POST /v1/processes/:id/resume": "process.resume",
+  "POST /v1/processes/:id/terminate": "process.terminate",
+  "POST /v1/agent-types": "agent_type.create",
+  "POST /v1/tenants": "tenant.create",
+  "POST /v1/keys": "key.create",
+  "DELETE /v1/keys/:id": "key.revoke",
+};
+
+/** The audit middleware; mount it after request-id and before authentication. */
+export function audit(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (!STATE_CHANGING.has(c.req.method)) return;
+    const route = matchedRoutes(c)
+      .filter((r) => r.method === c.req.method)
+      .at(-1);
+    const action = route ? AUDIT_ACTIONS[`${c.req.method} ${route.path}`] : undefined;
+    if (!action) return; // unknown routes change nothing
+    const principal = c.var.principal;
+    const status = c.res.status;
+    const note = c.var.audit;
+    try {
+      await writeAudit(
+        c.var.db,
+        {
+          tenantId: note.tenantId ?? (principal?.kind === "key" ? principal.tenantId : null),
+          actor: principal?.actor ?? "anonymous",
+          actorRole: principal?.role ?? "none",
+          action,
+          target: note.target ?? targetFromPath(c.req.path),
+          decision: status < 400 ? "allow" : status === 401 || status === 403 ? "deny" : "error",
+          status,
+          requestId: c.var.requestId,
+          detail: note.detail,
+        },
+        Date.now(),
+      );
+    } catch (error) {
+      // The change itself is durable already; losing its audit row is logged loudly.
+      console.error("audit write failed", action, c.var.requestId, error);
+    }
+  };
+}
+
+/** `/v1/processes/proc_…/pause` → `proc_…`: the target when a call failed before its handler. */
+function targetFromPath(path: string): string | null {
+  return /^\/v1\/[a-z-]+\/([^/]+)/.exec(path)?.[1] ?? null;
+}

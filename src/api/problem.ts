@@ -1,0 +1,147 @@
+/**
+ * One error model for the whole API: RFC 9457 `application/problem+json`, with a stable
+ * `code` clients can branch on and, for validation failures, one entry per offending field.
+ */
+
+import { z } from "zod";
+import type { KernelError } from "../kernel/errors.js";
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const TYPE_BASE = "https://edgekernel.dev/problems/";
+
+export const FieldErrorSchema = z.object({
+  path: z
+    .string()
+    .meta({ description: "JSON path of the field at fault, e.g. `budget.maxTokens`" }),
+  message: z.string(),
+  code: z.string(),
+});
+export type FieldError = z.infer<typeof FieldErrorSchema>;
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(FieldErrorSchema).optional(),
+  })
+  .catchall(z.unknown())
+  .meta({ id: "Problem" });
+export type Problem = z.infer<typeof ProblemSchema>;
+
+/** Stable codes and their titles. Adding a code is an API change; renaming one breaks clients. */
+export const PROBLEM_CODES = {
+  malformed_json: { status: 400, title: "Malformed JSON" },
+  bad_request: { status: 400, title: "Bad request" },
+  unauthenticated: { status: 401, title: "Authentication required" },
+  credential_revoked: { status: 401, title: "Credential revoked" },
+  credential_expired: { status: 401, title: "Credential expired" },
+  forbidden: { status: 403, title: "Forbidden" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict" },
+  illegal_transition: { status: 409, title: "Illegal state transition" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  validation_failed: { status: 422, title: "Validation failed" },
+  idempotency_key_reused: { status: 422, title: "Idempotency key reused with another request" },
+  internal: { status: 500, title: "Internal error" },
+  unavailable: { status: 503, title: "Service unavailable" },
+} as const;
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+/** An error that becomes a problem response; throw it from any handler or middleware. */
+export class ApiError extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly errors: FieldError[] | undefined;
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    code: ProblemCode,
+    detail: string,
+    options: { errors?: FieldError[]; extra?: Record<string, unknown> } = {},
+  ) {
+    super(detail);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = PROBLEM_CODES[code].status;
+    this.errors = options.errors;
+    this.extra = options.extra ?? {};
+  }
+}
+
+/** A single-field validation failure, for checks zod cannot make (e.g. "no such agent type"). */
+export function fieldError(path: string, message: string, code = "invalid"): ApiError {
+  return new ApiError("validation_failed", `${path}: ${message}`, {
+    errors: [{ path, message, code }],
+  });
+}
+
+/** Renders a zod issue path (`["budget", "maxTokens"]`) as `budget.maxTokens`, `labels[0]`. */
+export function formatPath(path: readonly PropertyKey[], prefix?: string): string {
+  let out = prefix ?? "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || "(root)";
+}
+
+/** Turns zod issues into the API's field errors; `where` names the request part (body, query). */
+export function fromZodIssues(
+  issues: readonly z.core.$ZodIssue[],
+  where: "body" | "query" | "param" | "header",
+): ApiError {
+  const errors = issues.map((issue) => {
+    // Unknown keys are reported on the object; point at each offending key instead.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: formatPath([...issue.path, key]),
+        message: "unknown field",
+        code: "unrecognized_key",
+      }));
+    }
+    return [{ path: formatPath(issue.path), message: issue.message, code: issue.code }];
+  });
+  const flat = errors.flat();
+  const first = flat[0];
+  const detail = first ? `${where} ${first.path}: ${first.message}` : `invalid ${where}`;
+  return new ApiError("validation_failed", detail, { errors: flat, extra: { in: where } });
+}
+
+/** Maps a typed kernel error onto the API's error model. */
+export function fromKernelError(error: KernelError): ApiError {
+  const code: ProblemCode =
+    error.code === "illegal_transition"
+      ? "illegal_transition"
+      : error.code === "not_found"
+        ? "not_found"
+        : error.code === "conflict"
+          ? "conflict"
+          : "validation_failed";
+  return new ApiError(code, error.message, { extra: error.details });
+}
+
+/** The problem+json response for `error`. */
+export function problemResponse(error: ApiError, requestId: string, instance: string): Response {
+  const body: Problem = {
+    ...error.extra,
+    type: `${TYPE_BASE}${error.code}`,
+    title: PROBLEM_CODES[error.code].title,
+    status: error.status,
+    code: error.code,
+    detail: error.message,
+    instance,
+    requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE },
+  });
+}

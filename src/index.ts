@@ -1,0 +1,14 @@
+/**
+ * The Worker entry: the HTTPS API on fetch, and the Durable Object classes wrangler binds.
+ */
+
+import { createApp } from "./api/app.js";
+import type { Env } from "./env.js";
+
+export { AgentProcess } from "./objects/agent-process.js";
+
+const app = createApp();
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,144 @@
+/**
+ * The D1 schema, as code. `npm run db:generate` turns changes here into a new SQL file under
+ * `migrations/`; wrangler applies those files in order. D1 holds indexes and shared tables:
+ * the authority for one process is its own Durable Object.
+ */
+
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  status: text("status", { enum: ["active", "suspended"] })
+    .notNull()
+    .default("active"),
+  createdAtMs: integer("created_at_ms").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["admin", "operator", "reader"] }).notNull(),
+    /** Set for an agent key: the key acts as this one process and nothing else. */
+    processId: text("process_id"),
+    /** The first characters of the secret, shown in listings so a key can be recognised. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 of the whole secret, hex. The secret itself is never stored. */
+    secretHash: text("secret_hash").notNull().unique(),
+    createdBy: text("created_by").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+    expiresAtMs: integer("expires_at_ms"),
+    revokedAtMs: integer("revoked_at_ms"),
+  },
+  (t) => [index("api_keys_tenant_idx").on(t.tenantId, t.id)],
+);
+
+export const agentTypes = sqliteTable(
+  "agent_types",
+  {
+    id: text("id").primaryKey(),
+    /** `global` for built-in types every tenant sees, otherwise the owning tenant's id. */
+    scope: text("scope").notNull(),
+    name: text("name").notNull(),
+    version: text("version").notNull(),
+    description: text("description").notNull(),
+    model: text("model").notNull(),
+    systemPrompt: text("system_prompt").notNull(),
+    /** JSON: `{ maxTokens, maxToolCalls, wallClockMs, maxCostMicroUsd }`. */
+    defaultBudgetJson: text("default_budget_json").notNull(),
+    /** JSON array of capability names. */
+    capabilitiesJson: text("capabilities_json").notNull(),
+    status: text("status", { enum: ["active", "deprecated"] }).notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("agent_types_scope_name_version_uq").on(t.scope, t.name, t.version),
+    index("agent_types_name_idx").on(t.name),
+  ],
+);
+
+export const processIndex = sqliteTable(
+  "process_index",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    typeName: text("type_name").notNull(),
+    typeVersion: text("type_version").notNull(),
+    status: text("status").notNull(),
+    priority: integer("priority").notNull(),
+    parentId: text("parent_id"),
+    createdAtMs: integer("created_at_ms").notNull(),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+    /** The record version this row mirrors; older writes never overwrite newer ones. */
+    version: integer("version").notNull(),
+  },
+  (t) => [
+    index("process_index_tenant_idx").on(t.tenantId, t.id),
+    index("process_index_tenant_status_idx").on(t.tenantId, t.status, t.id),
+    index("process_index_tenant_type_idx").on(t.tenantId, t.typeName, t.id),
+  ],
+);
+
+export const processLabels = sqliteTable(
+  "process_labels",
+  {
+    processId: text("process_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.processId, t.key] }),
+    index("process_labels_lookup_idx").on(t.tenantId, t.key, t.value, t.processId),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    /** Which operation the key belongs to, e.g. `process.spawn`. */
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the canonical request body: a key reused with another body is refused. */
+    requestHash: text("request_hash").notNull(),
+    resourceId: text("resource_id").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.scope, t.key] })],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    atMs: integer("at_ms").notNull(),
+    /** Null for system-administrator actions that belong to no tenant. */
+    tenantId: text("tenant_id"),
+    actor: text("actor").notNull(),
+    actorRole: text("actor_role").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    decision: text("decision", { enum: ["allow", "deny", "error"] }).notNull(),
+    status: integer("status").notNull(),
+    requestId: text("request_id").notNull(),
+    detailJson: text("detail_json"),
+  },
+  (t) => [
+    index("audit_tenant_at_idx").on(t.tenantId, t.atMs),
+    index("audit_actor_idx").on(t.actor, t.atMs),
+    index("audit_action_idx").on(t.action, t.atMs),
+  ],
+);

@@ -1,0 +1,88 @@
+// Starts `npm run dev` (scripts/dev.mjs) on free ports with its own state directory, exactly as
+// a newcomer would run it, and stops it (and its workerd children) afterwards.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const READY_TIMEOUT_MS = 120_000;
+
+/** A TCP port nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Runs the dev server in a fresh temporary directory. Resolves once /healthz answers, with the
+ * base URL, the admin token it printed, its output so far, and a stop() function.
+ */
+export async function startDevServer() {
+  const dir = mkdtempSync(join(tmpdir(), "edgekernel-e2e-"));
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    PERSIST_DIR: join(dir, "state"),
+    DEV_VARS_FILE: join(dir, "dev.vars"),
+  };
+  delete env.ADMIN_TOKEN;
+  const child = spawn(
+    process.execPath,
+    ["scripts/dev.mjs", "--inspector-port", String(inspectorPort)],
+    {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (d) => {
+    output += d;
+  });
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) {
+      stop();
+      throw new Error(`dev server exited with ${child.exitCode}:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`dev server not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const token = /ADMIN_TOKEN\s+(adm_[A-Za-z0-9_-]+)/.exec(output)?.[1];
+  return { base, token, dir, devVarsFile: env.DEV_VARS_FILE, output: () => output, stop };
+}

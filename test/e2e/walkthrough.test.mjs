@@ -1,0 +1,90 @@
+// End-to-end: the README's two commands' promise, checked over real HTTP against `wrangler dev`.
+// The README's curl walk-through is extracted and run verbatim (only BASE and ADMIN_TOKEN are
+// substituted), so the README cannot drift from what the system does.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ROOT, startDevServer } from "./dev-server.mjs";
+
+let server;
+before(async () => {
+  server = await startDevServer();
+});
+after(() => server?.stop());
+
+/** The shell block between the walkthrough markers in README.md. */
+function walkthroughScript() {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /<!-- walkthrough:start -->\s*```sh\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(
+    readme,
+  );
+  assert.ok(block, "README.md has a walkthrough block");
+  return block[1];
+}
+
+describe("npm run dev", () => {
+  it("creates a dev vars file with a random ADMIN_TOKEN and prints it", () => {
+    assert.match(server.token ?? "", /^adm_[A-Za-z0-9_-]{43}$/);
+    const vars = readFileSync(server.devVarsFile, "utf8");
+    assert.ok(vars.includes(`ADMIN_TOKEN="${server.token}"`));
+    assert.match(server.output(), /\/docs/);
+  });
+
+  it("serves the OpenAPI document and the docs page", async () => {
+    const doc = await (await fetch(`${server.base}/openapi.json`)).json();
+    assert.equal(doc.openapi, "3.1.0");
+    const docs = await fetch(`${server.base}/docs`);
+    assert.equal(docs.status, 200);
+  });
+});
+
+describe("README walk-through", () => {
+  it("runs verbatim: spawn → get → pause → resume → terminate → events → audit", () => {
+    const script = walkthroughScript()
+      .replace(/^export BASE=.*$/m, `export BASE=${server.base}`)
+      .replace(/^export ADMIN_TOKEN=.*$/m, `export ADMIN_TOKEN=${server.token}`);
+    const run = spawnSync("bash", ["-euo", "pipefail", "-c", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, `walk-through failed:\n${run.stdout}\n${run.stderr}`);
+    const out = run.stdout;
+    // Each step's reply appears in order: paused, resumed (ready), terminated, a 409.
+    const paused = out.indexOf('"status":"paused"');
+    const terminated = out.indexOf('"status":"terminated"');
+    assert.ok(paused > 0 && terminated > paused, out);
+    assert.match(out, /"pausedFrom":"ready"/);
+    assert.match(out, /"code":"illegal_transition"/);
+    assert.match(out, /"action":"process\.terminate"/);
+    assert.match(out, /"event":"resume"/);
+  });
+
+  it("then lists exactly one process for the tenant (the idempotent spawn made one)", async () => {
+    const audit = await (
+      await fetch(`${server.base}/v1/audit?action=process.spawn`, {
+        headers: { authorization: `Bearer ${server.token}` },
+      })
+    ).json();
+    assert.equal(audit.items.length, 1);
+    assert.equal(audit.items[0].decision, "allow");
+  });
+});
+
+describe("errors over real HTTP", () => {
+  it("answers problem+json with a request id for malformed JSON and unknown routes", async () => {
+    const bad = await fetch(`${server.base}/v1/tenants`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+      body: "{",
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get("content-type"), "application/problem+json");
+    assert.equal((await bad.json()).code, "malformed_json");
+    const missing = await fetch(`${server.base}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.ok(missing.headers.get("x-request-id"));
+  });
+});
