@@ -29,6 +29,10 @@ export type SignalResult =
   | { ok: false; code: "not_found" }
   | { ok: false; code: "illegal_transition"; state: ProcessState; detail: string };
 
+export type SpawnResult =
+  | { ok: true; record: ProcessRecord; created: boolean }
+  | { ok: false; code: "conflict" };
+
 export interface EventPage {
   events: ProcessEventRecord[];
   /** Sequence number to pass as `afterSeq` for the next page, or null at the end. */
@@ -40,7 +44,7 @@ export interface EventPage {
  * the types stay plain (workerd's RPC type mapping recurses forever on JSON-valued fields).
  */
 export interface AgentProcessRpc {
-  spawn(init: SpawnInit): Promise<{ record: ProcessRecord; created: boolean }>;
+  spawn(init: SpawnInit): Promise<SpawnResult>;
   get(tenantId: string): Promise<ProcessRecord | null>;
   signal(
     tenantId: string,
@@ -93,13 +97,12 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc 
    * Creates the process, or returns it unchanged when it already exists (a replayed spawn
    * reaches the same object by id and must not create a second process).
    */
-  async spawn(init: SpawnInit): Promise<{ record: ProcessRecord; created: boolean }> {
+  async spawn(init: SpawnInit): Promise<SpawnResult> {
     const existing = this.load();
     if (existing) {
-      if (existing.tenantId !== init.tenantId) {
-        throw new KernelError("conflict", "process id already in use");
-      }
-      return { record: existing, created: false };
+      // Ids are random, so only a bug or a forged id lands here; never reveal the other record.
+      if (existing.tenantId !== init.tenantId) return { ok: false, code: "conflict" };
+      return { ok: true, record: existing, created: false };
     }
     const stepped = createRecord(init, Date.now());
     this.ctx.storage.transactionSync(() => {
@@ -111,7 +114,7 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc 
       this.appendEvents(stepped.events);
     });
     await this.syncIndex(stepped.record);
-    return { record: stepped.record, created: true };
+    return { ok: true, record: stepped.record, created: true };
   }
 
   /** The record, or null when there is none for this tenant. */

@@ -124,7 +124,9 @@ processRoutes.openapi(spawnRoute, async (c) => {
       replayed = true;
     }
   }
-  const { record, created } = await stubFor(c, init.id).spawn(init);
+  const spawned = await stubFor(c, init.id).spawn(init);
+  if (!spawned.ok) throw new ApiError("conflict", "process id already in use");
+  const { record, created } = spawned;
   c.var.audit.target = record.id;
   c.var.audit.detail = {
     type: `${record.type.name}@${record.type.version}`,

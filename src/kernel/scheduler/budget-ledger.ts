@@ -1,0 +1,105 @@
+/**
+ * Per-process token accounts for budget enforcement: what a process may spend, has spent, and
+ * has reserved for leases in flight. Reserving at dispatch is what stops parallel calls of one
+ * process (a tree search fanning out) from jointly overspending.
+ */
+
+import { z } from "zod";
+import type { SchedTask } from "./types.js";
+
+export interface Account {
+  budgetTokens: number | null;
+  spentTokens: number;
+  reservedTokens: number;
+}
+
+export const LedgerStateSchema = z.object({
+  accounts: z.array(
+    z.object({
+      processId: z.string(),
+      budgetTokens: z.number().int().min(0).nullable(),
+      spentTokens: z.number().min(0),
+      reservedTokens: z.number().min(0),
+    }),
+  ),
+  reservations: z.array(
+    z.object({ taskId: z.string(), processId: z.string(), tokens: z.number().min(0) }),
+  ),
+});
+export type LedgerState = z.infer<typeof LedgerStateSchema>;
+
+/** Token accounts keyed by process. */
+export class BudgetLedger {
+  private readonly accounts = new Map<string, Account>();
+  private readonly reservations = new Map<string, { processId: string; tokens: number }>();
+
+  /**
+   * Merges what a request says about its process: the budget it carries wins (it may have been
+   * raised), and spending only ever grows, so a policy switch or a lost ledger cannot forget it.
+   */
+  observe(task: SchedTask): Account {
+    let account = this.accounts.get(task.processId);
+    if (!account) {
+      account = {
+        budgetTokens: task.budgetTokens,
+        spentTokens: task.spentTokens,
+        reservedTokens: 0,
+      };
+      this.accounts.set(task.processId, account);
+    } else {
+      account.budgetTokens = task.budgetTokens;
+      account.spentTokens = Math.max(account.spentTokens, task.spentTokens);
+    }
+    return account;
+  }
+
+  account(processId: string): Account | undefined {
+    return this.accounts.get(processId);
+  }
+
+  /** Tokens a process may still commit: budget − spent − reserved (Infinity with no budget). */
+  free(processId: string): number {
+    const a = this.accounts.get(processId);
+    if (!a || a.budgetTokens === null) return Number.POSITIVE_INFINITY;
+    return a.budgetTokens - a.spentTokens - a.reservedTokens;
+  }
+
+  /** Holds `tokens` of the process's budget for a lease until `settle`. */
+  reserve(task: SchedTask, tokens: number): void {
+    const account = this.observe(task);
+    account.reservedTokens += tokens;
+    this.reservations.set(task.taskId, { processId: task.processId, tokens });
+  }
+
+  /** Ends a lease: releases its reservation and books what it really used. */
+  settle(task: SchedTask, usedTokens: number): void {
+    const account = this.accounts.get(task.processId) ?? this.observe(task);
+    const held = this.reservations.get(task.taskId);
+    if (held) {
+      this.reservations.delete(task.taskId);
+      account.reservedTokens = Math.max(0, account.reservedTokens - held.tokens);
+    }
+    account.spentTokens += usedTokens;
+  }
+
+  forget(processId: string): void {
+    this.accounts.delete(processId);
+    for (const [taskId, r] of this.reservations) {
+      if (r.processId === processId) this.reservations.delete(taskId);
+    }
+  }
+
+  exportState(): LedgerState {
+    return {
+      accounts: [...this.accounts].map(([processId, a]) => ({ processId, ...a })),
+      reservations: [...this.reservations].map(([taskId, r]) => ({ taskId, ...r })),
+    };
+  }
+
+  importState(state: LedgerState): void {
+    this.accounts.clear();
+    this.reservations.clear();
+    for (const { processId, ...a } of state.accounts) this.accounts.set(processId, a);
+    for (const { taskId, ...r } of state.reservations) this.reservations.set(taskId, r);
+  }
+}

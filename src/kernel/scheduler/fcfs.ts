@@ -1,0 +1,106 @@
+/**
+ * First come, first served: requests run in the order processes asked (vLLM's default). The
+ * baseline every other policy is measured against.
+ */
+
+import { z } from "zod";
+import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
+import { IndexedHeap } from "./heap.js";
+import {
+  type Decision,
+  type EnqueueResult,
+  type PolicyState,
+  SCHED_LIMITS,
+  type SchedPolicy,
+  type SchedTask,
+} from "./types.js";
+
+export const FcfsOptionsSchema = z.object({
+  maxQueued: z
+    .number()
+    .int()
+    .min(1)
+    .max(SCHED_LIMITS.maxQueuedTasks)
+    .default(SCHED_LIMITS.maxQueuedTasks),
+});
+export type FcfsOptions = z.input<typeof FcfsOptionsSchema>;
+
+interface Entry {
+  task: SchedTask;
+  /** Breaks ties between requests made in the same millisecond by arrival at the policy. */
+  seq: number;
+}
+
+const StateSchema = z.object({
+  nextSeq: z.number().int().min(0),
+  queue: z.array(z.object({ task: SchedTaskSchema, seq: z.number().int().min(0) })),
+});
+
+const earlier = (a: Entry, b: Entry) =>
+  a.task.enqueuedAtMs < b.task.enqueuedAtMs ||
+  (a.task.enqueuedAtMs === b.task.enqueuedAtMs && a.seq < b.seq);
+
+/** FCFS over all requests of the pool. */
+export class FcfsPolicy implements SchedPolicy {
+  readonly name = "fcfs";
+  private readonly maxQueued: number;
+  private readonly queue = new IndexedHeap<Entry>(earlier, (e) => e.task.taskId);
+  private nextSeq = 0;
+
+  constructor(options: FcfsOptions = {}) {
+    this.maxQueued = FcfsOptionsSchema.parse(options).maxQueued;
+  }
+
+  enqueue(task: SchedTask, _nowMs: number): EnqueueResult {
+    assertTask(task);
+    const refusal = queueRefusal(this.queue.size, this.queue.has(task.taskId), this.maxQueued);
+    if (refusal) return { ok: false, reason: refusal };
+    this.queue.push({ task, seq: this.nextSeq++ });
+    return { ok: true };
+  }
+
+  pick(_nowMs: number): Decision | null {
+    const entry = this.queue.pop();
+    if (!entry) return null;
+    return { kind: "run", task: entry.task, maxOutputTokens: entry.task.maxOutputTokens };
+  }
+
+  charge(): void {}
+
+  remove(taskId: string): SchedTask | null {
+    return this.queue.remove(taskId)?.task ?? null;
+  }
+
+  forget(): void {}
+
+  size(): number {
+    return this.queue.size;
+  }
+
+  drain(): SchedTask[] {
+    const tasks: SchedTask[] = [];
+    for (let e = this.queue.pop(); e; e = this.queue.pop()) tasks.push(e.task);
+    return tasks;
+  }
+
+  exportState(): PolicyState {
+    const queue = this.queue.values().map((e) => ({ task: { ...e.task }, seq: e.seq }));
+    return sealState(this.name, { nextSeq: this.nextSeq, queue });
+  }
+
+  importState(state: PolicyState): void {
+    const data = openState(state, this.name, StateSchema);
+    this.queue.clear();
+    for (const e of data.queue) this.queue.push(e);
+    this.nextSeq = data.nextSeq;
+  }
+}
+
+/**
+ * Creates an FCFS policy.
+ *
+ * @example const policy = createFcfsPolicy(); policy.enqueue(task, nowMs); policy.pick(nowMs);
+ */
+export function createFcfsPolicy(options: FcfsOptions = {}): FcfsPolicy {
+  return new FcfsPolicy(options);
+}

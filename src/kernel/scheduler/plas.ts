@@ -1,0 +1,250 @@
+/**
+ * Program-level least attained service (Autellix PLAS). A request's priority is its program's
+ * (process's) cumulative service so far, discretised into K queues by `levelsTokens`: programs
+ * that have consumed little run first, so short agents are not stuck behind long ones (both
+ * call-level and program-level head-of-line blocking). FIFO within a queue.
+ *
+ * Anti-starvation, as in Autellix: a program whose total waiting time reaches `starvationRatio`
+ * times its total service time is promoted to the top queue. For a queued request this happens
+ * at a time fixed when it is queued, `queuedAt + β·serviceMs − waitMs`, so a deadline heap finds
+ * due promotions without scanning the queue; each request is promoted at most once.
+ */
+
+import { z } from "zod";
+import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
+import { IndexedHeap } from "./heap.js";
+import {
+  DEFAULT_SERVICE_WEIGHTS,
+  type Decision,
+  type EnqueueResult,
+  type PolicyState,
+  SCHED_LIMITS,
+  type SchedPolicy,
+  type SchedTask,
+  serviceTokens,
+  type Usage,
+} from "./types.js";
+
+export const PlasOptionsSchema = z.object({
+  /** Attained weighted tokens at which a program moves down one queue; K = length + 1. */
+  levelsTokens: z
+    .array(z.number().int().min(1))
+    .min(1)
+    .max(15)
+    .refine((t) => t.every((v, i) => i === 0 || v > (t[i - 1] as number)), "must increase")
+    .default([4_096, 16_384, 65_536, 262_144, 1_048_576]),
+  /** β: promote when waiting time ≥ β × service time. */
+  starvationRatio: z.number().min(0).max(1_000).default(2),
+  /** No promotion sooner than this after queueing, so a fresh program is not "starved" at once. */
+  minStarvationMs: z.number().int().min(0).max(86_400_000).default(1_000),
+  inputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.inputWeight),
+  outputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.outputWeight),
+  maxQueued: z
+    .number()
+    .int()
+    .min(1)
+    .max(SCHED_LIMITS.maxQueuedTasks)
+    .default(SCHED_LIMITS.maxQueuedTasks),
+});
+export type PlasOptions = z.input<typeof PlasOptionsSchema>;
+
+interface Entry {
+  task: SchedTask;
+  level: number;
+  seq: number;
+  queuedAtMs: number;
+  /** When this request counts as starved; null once promoted or when already at the top. */
+  promoteAtMs: number | null;
+}
+
+interface ProgramService {
+  attainedTokens: number;
+  serviceMs: number;
+  waitMs: number;
+}
+
+const StateSchema = z.object({
+  nextSeq: z.number().int().min(0),
+  promotions: z.number().int().min(0),
+  programs: z.array(
+    z.object({
+      processId: z.string(),
+      attainedTokens: z.number().min(0),
+      serviceMs: z.number().min(0),
+      waitMs: z.number().min(0),
+    }),
+  ),
+  queue: z.array(
+    z.object({
+      task: SchedTaskSchema,
+      level: z.number().int().min(0),
+      seq: z.number().int().min(0),
+      queuedAtMs: z.number().int(),
+      promoteAtMs: z.number().int().nullable(),
+    }),
+  ),
+});
+
+const bySeq = (a: Entry, b: Entry) => a.seq < b.seq;
+const byPromotion = (a: Entry, b: Entry) =>
+  (a.promoteAtMs as number) < (b.promoteAtMs as number) ||
+  (a.promoteAtMs === b.promoteAtMs && a.seq < b.seq);
+
+/** PLAS with anti-starvation promotion. */
+export class PlasPolicy implements SchedPolicy {
+  readonly name = "plas";
+  private readonly options: z.output<typeof PlasOptionsSchema>;
+  private readonly levels: IndexedHeap<Entry>[] = [];
+  private readonly due = new IndexedHeap<Entry>(byPromotion, (e) => e.task.taskId);
+  private readonly entries = new Map<string, Entry>();
+  private readonly programs = new Map<string, ProgramService>();
+  private nextSeq = 0;
+  private promotions = 0;
+
+  constructor(options: PlasOptions = {}) {
+    this.options = PlasOptionsSchema.parse(options);
+    for (let i = 0; i <= this.options.levelsTokens.length; i++) {
+      this.levels.push(new IndexedHeap(bySeq, (e) => e.task.taskId));
+    }
+  }
+
+  /** How many requests anti-starvation has promoted so far. */
+  get promotedCount(): number {
+    return this.promotions;
+  }
+
+  enqueue(task: SchedTask, nowMs: number): EnqueueResult {
+    assertTask(task);
+    const refusal = queueRefusal(
+      this.entries.size,
+      this.entries.has(task.taskId),
+      this.options.maxQueued,
+    );
+    if (refusal) return { ok: false, reason: refusal };
+    const program = this.program(task.processId);
+    const level = this.levelFor(program.attainedTokens);
+    const { starvationRatio, minStarvationMs } = this.options;
+    const slackMs = Math.max(
+      minStarvationMs,
+      Math.ceil(starvationRatio * program.serviceMs - program.waitMs),
+    );
+    const entry: Entry = {
+      task,
+      level,
+      seq: this.nextSeq++,
+      queuedAtMs: nowMs,
+      promoteAtMs: level === 0 ? null : nowMs + slackMs,
+    };
+    this.entries.set(task.taskId, entry);
+    this.levels[level]?.push(entry);
+    if (entry.promoteAtMs !== null) this.due.push(entry);
+    return { ok: true };
+  }
+
+  pick(nowMs: number): Decision | null {
+    this.promoteStarved(nowMs);
+    const queue = this.levels.find((q) => q.size > 0);
+    const entry = queue?.pop();
+    if (!entry) return null;
+    this.due.remove(entry.task.taskId);
+    this.entries.delete(entry.task.taskId);
+    this.program(entry.task.processId).waitMs += Math.max(0, nowMs - entry.queuedAtMs);
+    return { kind: "run", task: entry.task, maxOutputTokens: entry.task.maxOutputTokens };
+  }
+
+  charge(task: SchedTask, usage: Usage, _nowMs: number): void {
+    const program = this.program(task.processId);
+    program.attainedTokens += serviceTokens(usage, this.options);
+    program.serviceMs += usage.runMs;
+  }
+
+  remove(taskId: string): SchedTask | null {
+    const entry = this.entries.get(taskId);
+    if (!entry) return null;
+    this.entries.delete(taskId);
+    this.levels[entry.level]?.remove(taskId);
+    this.due.remove(taskId);
+    return entry.task;
+  }
+
+  forget(processId: string): void {
+    this.programs.delete(processId);
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  drain(): SchedTask[] {
+    const entries = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
+    for (const q of this.levels) q.clear();
+    this.due.clear();
+    this.entries.clear();
+    return entries.map((e) => e.task);
+  }
+
+  exportState(): PolicyState {
+    return sealState(this.name, {
+      nextSeq: this.nextSeq,
+      promotions: this.promotions,
+      programs: [...this.programs].map(([processId, p]) => ({ processId, ...p })),
+      queue: [...this.entries.values()].map((e) => ({ ...e, task: { ...e.task } })),
+    });
+  }
+
+  importState(state: PolicyState): void {
+    const data = openState(state, this.name, StateSchema);
+    const top = this.levels.length - 1;
+    for (const q of this.levels) q.clear();
+    this.due.clear();
+    this.entries.clear();
+    this.programs.clear();
+    for (const { processId, ...p } of data.programs) this.programs.set(processId, p);
+    for (const saved of data.queue) {
+      const entry: Entry = { ...saved, level: Math.min(saved.level, top) };
+      this.entries.set(entry.task.taskId, entry);
+      this.levels[entry.level]?.push(entry);
+      if (entry.promoteAtMs !== null) this.due.push(entry);
+    }
+    this.nextSeq = data.nextSeq;
+    this.promotions = data.promotions;
+  }
+
+  private promoteStarved(nowMs: number): void {
+    const top = this.levels[0] as IndexedHeap<Entry>;
+    for (let e = this.due.peek(); e && (e.promoteAtMs as number) <= nowMs; e = this.due.peek()) {
+      this.due.pop();
+      this.levels[e.level]?.remove(e.task.taskId);
+      e.level = 0;
+      e.promoteAtMs = null;
+      // Keeps its sequence number, so it runs ahead of requests that arrived after it.
+      top.push(e);
+      this.promotions++;
+    }
+  }
+
+  private program(processId: string): ProgramService {
+    let p = this.programs.get(processId);
+    if (!p) {
+      p = { attainedTokens: 0, serviceMs: 0, waitMs: 0 };
+      this.programs.set(processId, p);
+    }
+    return p;
+  }
+
+  private levelFor(tokens: number): number {
+    const t = this.options.levelsTokens;
+    let level = 0;
+    while (level < t.length && tokens >= (t[level] as number)) level++;
+    return level;
+  }
+}
+
+/**
+ * Creates a PLAS policy.
+ *
+ * @example createPlasPolicy({ starvationRatio: 2 }) // promote once waiting ≥ 2× service
+ */
+export function createPlasPolicy(options: PlasOptions = {}): PlasPolicy {
+  return new PlasPolicy(options);
+}
