@@ -32,16 +32,20 @@ export async function claimIdempotencyKey(
   await db
     .delete(idempotencyKeys)
     .where(and(match, lt(idempotencyKeys.createdAtMs, nowMs - IDEMPOTENCY_TTL_MS)));
-  const inserted = await db
-    .insert(idempotencyKeys)
-    .values({ ...claim, createdAtMs: nowMs })
-    .onConflictDoNothing()
-    .returning();
-  if (inserted.length > 0) return { kind: "claimed" };
-  const rows = await db.select().from(idempotencyKeys).where(match).limit(1);
-  const held = rows[0];
-  if (!held) return { kind: "claimed" };
-  return held.requestHash === claim.requestHash
-    ? { kind: "replay", resourceId: held.resourceId }
-    : { kind: "mismatch", resourceId: held.resourceId };
+  // Two rounds: a claim that expires between our insert and our read is claimed again.
+  for (let round = 0; round < 2; round++) {
+    const inserted = await db
+      .insert(idempotencyKeys)
+      .values({ ...claim, createdAtMs: nowMs })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted.length > 0) return { kind: "claimed" };
+    const held = (await db.select().from(idempotencyKeys).where(match).limit(1))[0];
+    if (held) {
+      return held.requestHash === claim.requestHash
+        ? { kind: "replay", resourceId: held.resourceId }
+        : { kind: "mismatch", resourceId: held.resourceId };
+    }
+  }
+  throw new Error("idempotency key claim kept vanishing");
 }
