@@ -8,17 +8,27 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
     plugins: [
-      cloudflareTest({
+      // The stand-in model provider (test/standin/openai-server.mjs) is started by the global
+      // setup below; its port reaches the workers as the STANDIN_OPENAI_PORT binding.
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ADMIN_TOKEN: "test-admin-token", TEST_MIGRATIONS: migrations },
+          bindings: {
+            ADMIN_TOKEN: "test-admin-token",
+            TEST_MIGRATIONS: migrations,
+            STANDIN_OPENAI_PORT: inject("standinOpenaiPort"),
+            // `openai:<scenario>` models reach the stand-in, which picks the scenario by model.
+            OPENAI_BASE_URL: `http://127.0.0.1:${inject("standinOpenaiPort")}/v1`,
+            OPENAI_API_KEY: "test-key",
+          },
         },
-      }),
+      })),
     ],
     test: {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "node_modules/**"],
       setupFiles: ["./test/setup.ts"],
+      globalSetup: ["./test/standin/global-setup.ts"],
     },
   };
 });

@@ -1,10 +1,22 @@
-/** The Worker's bindings, as declared in wrangler.toml. */
+/** The Worker's bindings and variables, as declared in wrangler.toml (and `.dev.vars`). */
 
 import type { AgentProcess } from "./objects/agent-process.js";
+import type { Scheduler } from "./objects/scheduler.js";
 
 export interface Env {
   DB: D1Database;
   AGENT_PROCESS: DurableObjectNamespace<AgentProcess>;
+  SCHEDULER: DurableObjectNamespace<Scheduler>;
   /** The system administrator's bearer token (a Worker secret; `.dev.vars` locally). */
   ADMIN_TOKEN: string;
+  /** JSON: per-pool configuration, `{ "<model id>": {…}, "default": {…} }` (see pool-config.ts). */
+  MODEL_POOLS?: string;
+  /** Workers AI, for `workers-ai:` models. */
+  AI?: Ai;
+  /** OpenAI-compatible endpoint for `openai:` models (OpenAI, vLLM, Ollama, llama.cpp). */
+  OPENAI_BASE_URL?: string;
+  OPENAI_API_KEY?: string;
+  /** Anthropic, for `anthropic:` models. */
+  ANTHROPIC_API_KEY?: string;
+  ANTHROPIC_BASE_URL?: string;
 }

@@ -6,6 +6,7 @@ import { createApp } from "./api/app.js";
 import type { Env } from "./env.js";
 
 export { AgentProcess } from "./objects/agent-process.js";
+export { Scheduler } from "./objects/scheduler.js";
 
 const app = createApp();
 

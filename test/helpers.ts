@@ -114,3 +114,100 @@ export async function spawn(
     body: { type: "assistant", goal: "summarise the week", ...body },
   });
 }
+
+/** A script whose first turn sleeps for an hour: the process settles in `waiting` and stays. */
+export const SLEEP_SCRIPT = [{ toolCalls: [{ name: "sleep", arguments: { ms: 3_600_000 } }] }];
+
+/** Polls a process until `done(record)` holds; throws with the last record after `tries`. */
+export async function until(
+  token: string,
+  id: string,
+  done: (p: ProcessBody) => boolean,
+  tries = 200,
+): Promise<ProcessBody> {
+  let last: ProcessBody | undefined;
+  for (let i = 0; i < tries; i++) {
+    const res = await call<ProcessBody>("GET", `/v1/processes/${id}`, { token });
+    last = res.body;
+    if (res.status === 200 && done(res.body)) return res.body;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`process ${id} did not reach the expected state: ${JSON.stringify(last)}`);
+}
+
+/** Spawns a process that sleeps for an hour and waits until it is asleep (`waiting`). */
+export async function spawnIdle(
+  token: string,
+  body: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<ProcessBody> {
+  const res = await spawn(token, { script: SLEEP_SCRIPT, ...body }, headers);
+  if (res.status !== 201) throw new Error(`spawn failed: ${JSON.stringify(res.body)}`);
+  return until(token, res.body.id, (p) => p.status === "waiting");
+}
+
+const DEFAULT_TYPE_BUDGET = {
+  maxTokens: 100_000,
+  maxToolCalls: 50,
+  wallClockMs: 600_000,
+  maxCostMicroUsd: 1_000_000,
+};
+
+/** Registers an agent type in the tenant and returns its name. */
+export async function defineType(
+  t: TestTenant,
+  fields: {
+    model?: string;
+    pool?: string;
+    capabilities?: string[];
+    script?: unknown[];
+    defaultBudget?: Record<string, number>;
+  },
+): Promise<string> {
+  const name = `t-${crypto.randomUUID().slice(0, 12)}`;
+  const res = await call("POST", "/v1/agent-types", {
+    token: t.operator,
+    body: {
+      name,
+      version: "1.0.0",
+      model: fields.model ?? "scripted",
+      capabilities: fields.capabilities ?? ["proc.finish", "proc.sleep", "proc.spawn", "proc.wait"],
+      defaultBudget: { ...DEFAULT_TYPE_BUDGET, ...fields.defaultBudget },
+      ...(fields.pool ? { pool: fields.pool } : {}),
+      ...(fields.script ? { script: fields.script } : {}),
+    },
+  });
+  if (res.status !== 201) throw new Error(`agent type failed: ${JSON.stringify(res.body)}`);
+  return name;
+}
+
+/** A pool name of its own for one test, configured by the system administrator. */
+export async function newPool(config: Record<string, unknown>): Promise<string> {
+  const pool = `test-${crypto.randomUUID().slice(0, 12)}`;
+  const res = await call("PUT", `/v1/scheduler/pools/${pool}`, {
+    token: ADMIN_TOKEN,
+    body: config,
+  });
+  if (res.status !== 200) throw new Error(`pool config failed: ${JSON.stringify(res.body)}`);
+  return pool;
+}
+
+/** A pool's current stats. */
+export async function poolStats(pool: string): Promise<
+  Record<string, unknown> & {
+    totals: Record<string, number>;
+    recentGrants: Array<{ processId: string; tenantId: string }>;
+  }
+> {
+  const res = await call<{ items: Array<Record<string, unknown>> }>("GET", "/v1/scheduler/pools", {
+    token: ADMIN_TOKEN,
+  });
+  const found = res.body.items.find((p) => p.pool === pool);
+  if (!found) throw new Error(`no pool ${pool}`);
+  return found as never;
+}
+
+/** A scripted turn that calls `finish(result)`. */
+export function finishTurn(result: unknown): Record<string, unknown> {
+  return { toolCalls: [{ name: "finish", arguments: { result } }] };
+}

@@ -21,6 +21,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { processRoutes } from "./routes/processes.js";
+import { schedulerRoutes } from "./routes/scheduler.js";
 import { tenantRoutes } from "./routes/tenants.js";
 
 export const API_VERSION = "0.1.0";
@@ -58,6 +59,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", tenantRoutes);
   app.route("/", keyRoutes);
   app.route("/", auditRoutes);
+  app.route("/", schedulerRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -116,6 +116,18 @@ export function fromZodIssues(
 
 /** Maps a typed kernel error onto the API's error model. */
 export function fromKernelError(error: KernelError): ApiError {
+  if (error.code === "invalid_argument" && typeof error.details.path === "string") {
+    const path = error.details.path;
+    const code = typeof error.details.code === "string" ? error.details.code : "invalid";
+    return new ApiError("validation_failed", error.message, {
+      errors: [{ path, message: error.message.replace(`${path}: `, ""), code }],
+    });
+  }
+  if (error.details.reason === "idempotency_key_reused") {
+    return new ApiError("idempotency_key_reused", error.message, {
+      extra: { processId: error.details.processId },
+    });
+  }
   const code: ProblemCode =
     error.code === "illegal_transition"
       ? "illegal_transition"

@@ -20,6 +20,8 @@ import {
   TenantIdSchema,
 } from "../kernel/process/record.js";
 import { PROCESS_STATES } from "../kernel/process/state.js";
+import { MAX_SCRIPTED_TURNS, ScriptedTurnSchema } from "../llm/scripted.js";
+import { PoolNameSchema } from "../objects/pools.js";
 import { KEY_ROLES } from "../store/api-keys.js";
 
 /** The largest page any list route returns. */
@@ -69,6 +71,14 @@ export const SpawnRequestSchema = z
       .max(PROCESS_LIMITS.capabilities)
       .optional()
       .meta({ description: "A subset of the type's capabilities; default all of them" }),
+    script: z.array(ScriptedTurnSchema).max(MAX_SCRIPTED_TURNS).optional().meta({
+      description:
+        "Assistant turns for an agent type that runs the built-in `scripted` model (offline demos and tests)",
+    }),
+    paused: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Start suspended: the process waits in `paused` until resumed" }),
   })
   .meta({ id: "SpawnRequest" });
 export type SpawnRequest = z.infer<typeof SpawnRequestSchema>;
@@ -115,6 +125,7 @@ export const AgentTypeSchema = z
     systemPrompt: z.string(),
     defaultBudget: BudgetSchema,
     capabilities: z.array(CapabilityNameSchema),
+    pool: z.string(),
     status: z.enum(["active", "deprecated"]),
     builtin: z.boolean(),
     createdAt: z.string(),
@@ -133,6 +144,12 @@ export const CreateAgentTypeSchema = z
     systemPrompt: z.string().max(32_000).default(""),
     defaultBudget: BudgetSchema.strict(),
     capabilities: z.array(CapabilityNameSchema).max(PROCESS_LIMITS.capabilities).default([]),
+    script: z.array(ScriptedTurnSchema).max(MAX_SCRIPTED_TURNS).optional().meta({
+      description: "Default assistant turns when the model is `scripted`",
+    }),
+    pool: PoolNameSchema.optional().meta({
+      description: "Scheduler pool for its processes; default: the pool named after the model",
+    }),
     status: z.enum(["active", "deprecated"]).default("active"),
   })
   .meta({ id: "CreateAgentTypeRequest" });

@@ -1,10 +1,10 @@
 /**
  * AgentProcess: one Durable Object per agent process, the authority for its state. It holds
- * the process control block and the process's own append-only event log in SQLite storage,
- * steps the kernel state machine, and mirrors each new version into the D1 index.
+ * the process control block, its append-only event log and its conversation in SQLite, steps
+ * the kernel state machine, and runs the agent loop one step per alarm (see agent-loop.ts).
  *
- * Callers address it with `env.AGENT_PROCESS.idFromName(processId)` and talk RPC. Every method
- * takes the caller's tenant: a process of another tenant answers exactly like a missing one.
+ * Callers address it with `processStub(env, processId)` and talk RPC. Every caller-facing
+ * method takes the caller's tenant: a process of another tenant answers like a missing one.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -13,25 +13,43 @@ import { KernelError } from "../kernel/errors.js";
 import {
   applyEvent,
   createRecord,
-  type PendingEvent,
   type SpawnInit,
+  type Stepped,
 } from "../kernel/process/lifecycle.js";
 import type { ProcessEventRecord, ProcessRecord } from "../kernel/process/record.js";
-import { isNoopTerminate, type ProcessState } from "../kernel/process/state.js";
+import {
+  isNoopTerminate,
+  isTerminal,
+  type ProcessEvent,
+  type ProcessState,
+} from "../kernel/process/state.js";
+import type { ScriptedTurn } from "../llm/scripted.js";
 import { openDb } from "../store/db.js";
 import { upsertProcessIndex } from "../store/process-index.js";
+import { type LoopHost, runStep, tryWake } from "./agent-loop.js";
+import { ProcessStore } from "./process-store.js";
+import { schedulerStub } from "./scheduler.js";
+import type { Lease } from "./scheduler-types.js";
 
 /** Signals a caller may send through the API. */
 export type ProcessSignal = "pause" | "resume" | "terminate";
+
+/** A spawn as the object receives it: the kernel's init plus how the process should start. */
+export interface ProcessSpawn extends SpawnInit {
+  /** Assistant turns for the `scripted` model. */
+  script?: ScriptedTurn[] | undefined;
+  /** Start suspended, in `paused`, until resumed. */
+  paused?: boolean | undefined;
+}
+
+export type SpawnResult =
+  | { ok: true; record: ProcessRecord; created: boolean }
+  | { ok: false; code: "conflict" };
 
 export type SignalResult =
   | { ok: true; record: ProcessRecord; changed: boolean }
   | { ok: false; code: "not_found" }
   | { ok: false; code: "illegal_transition"; state: ProcessState; detail: string };
-
-export type SpawnResult =
-  | { ok: true; record: ProcessRecord; created: boolean }
-  | { ok: false; code: "conflict" };
 
 export interface EventPage {
   events: ProcessEventRecord[];
@@ -44,7 +62,7 @@ export interface EventPage {
  * the types stay plain (workerd's RPC type mapping recurses forever on JSON-valued fields).
  */
 export interface AgentProcessRpc {
-  spawn(init: SpawnInit): Promise<SpawnResult>;
+  spawn(init: ProcessSpawn): Promise<SpawnResult>;
   get(tenantId: string): Promise<ProcessRecord | null>;
   signal(
     tenantId: string,
@@ -53,6 +71,14 @@ export interface AgentProcessRpc {
     actor: string,
   ): Promise<SignalResult>;
   events(tenantId: string, afterSeq: number, limit: number): Promise<EventPage | null>;
+  /** From the pool scheduler: the process may now leave `created`. */
+  onAdmitted(): Promise<void>;
+  /** From the pool scheduler: a lease for the next step. */
+  onLeaseGranted(lease: Lease): Promise<void>;
+  /** From the pool scheduler: the process must end (its budget is spent). */
+  onSchedulerEnd(reason: string): Promise<void>;
+  /** From a child process: it ended. */
+  childExited(tenantId: string, childId: string): Promise<void>;
 }
 
 /**
@@ -69,72 +95,84 @@ export function processStub(env: Pick<Env, "AGENT_PROCESS">, processId: string):
 /** Delay before retrying a D1 index write that failed; the alarm retries until it lands. */
 const INDEX_RETRY_DELAY_MS = 1_000;
 
-export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc {
-  private readonly sql: SqlStorage;
+export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc, LoopHost {
+  readonly store: ProcessStore;
+  /** The model call in flight, so terminate can abort it. */
+  inflight: AbortController | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS pcb (
-        id TEXT PRIMARY KEY,
-        record_json TEXT NOT NULL,
-        index_version INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE IF NOT EXISTS events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        at_ms INTEGER NOT NULL,
-        event TEXT NOT NULL,
-        from_state TEXT,
-        to_state TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        reason TEXT
-      );
-    `);
+    this.store = new ProcessStore(ctx.storage.sql);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Caller-facing RPC
 
   /**
    * Creates the process, or returns it unchanged when it already exists (a replayed spawn
    * reaches the same object by id and must not create a second process).
    */
-  async spawn(init: SpawnInit): Promise<SpawnResult> {
-    const existing = this.load();
+  async spawn(init: ProcessSpawn): Promise<SpawnResult> {
+    const existing = this.store.load();
     if (existing) {
       // Ids are random, so only a bug or a forged id lands here; never reveal the other record.
       if (existing.tenantId !== init.tenantId) return { ok: false, code: "conflict" };
       return { ok: true, record: existing, created: false };
     }
-    const stepped = createRecord(init, Date.now());
+    const nowMs = Date.now();
+    const { script, paused, ...kernelInit } = init;
+    let stepped: Stepped = createRecord(kernelInit, nowMs);
+    if (paused) {
+      const p = applyEvent(stepped.record, "pause", {
+        nowMs,
+        actor: init.actor,
+        reason: "spawned paused",
+      });
+      stepped = { record: p.record, events: [...stepped.events, ...p.events] };
+    }
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec(
-        "INSERT INTO pcb (id, record_json) VALUES (?, ?)",
-        init.id,
-        JSON.stringify(stepped.record),
-      );
-      this.appendEvents(stepped.events);
+      this.store.insert(stepped.record);
+      this.store.appendEvents(stepped.events);
+      this.store.putKv("systemPrompt", init.systemPrompt);
+      if (script) this.store.putKv("script", script);
     });
-    await this.syncIndex(stepped.record);
-    return { ok: true, record: stepped.record, created: true };
+    if (!paused) await this.requestAdmission();
+    const record = this.store.load()!;
+    await this.syncIndex(record);
+    return { ok: true, record, created: true };
   }
 
   /** The record, or null when there is none for this tenant. */
   async get(tenantId: string): Promise<ProcessRecord | null> {
-    const record = this.load();
+    const record = this.store.load();
     return record && record.tenantId === tenantId ? record : null;
   }
 
-  /** Applies a caller's signal at once; terminate of an ended process is a no-op, not an error. */
+  /**
+   * Applies a caller's signal. Terminate takes effect at once (aborting a model call in
+   * flight); a pause that arrives mid-step waits for the step boundary; terminating an ended
+   * process is a no-op, not an error.
+   */
   async signal(
     tenantId: string,
     signal: ProcessSignal,
     reason: string | null,
     actor: string,
   ): Promise<SignalResult> {
-    const record = this.load();
+    const record = this.store.load();
     if (!record || record.tenantId !== tenantId) return { ok: false, code: "not_found" };
     const status = { state: record.status, pausedFrom: record.pausedFrom };
     if (isNoopTerminate(status, signal)) return { ok: true, record, changed: false };
-    let stepped: ReturnType<typeof applyEvent>;
+    if (signal === "pause" && record.status === "running" && !record.pendingPause) {
+      const next = {
+        ...record,
+        pendingPause: { reason, actor },
+        note: "pause requested: takes effect at the end of this step",
+      };
+      this.store.save(next);
+      return { ok: true, record: next, changed: true };
+    }
+    let stepped: Stepped;
     try {
       stepped = applyEvent(record, signal, { nowMs: Date.now(), actor, reason });
     } catch (error) {
@@ -148,70 +186,223 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc 
       }
       throw error;
     }
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("UPDATE pcb SET record_json = ?", JSON.stringify(stepped.record));
-      this.appendEvents(stepped.events);
-    });
-    await this.syncIndex(stepped.record);
-    return { ok: true, record: stepped.record, changed: true };
+    const next = await this.commit(stepped);
+    await this.afterSignal(record, next);
+    return { ok: true, record: this.store.load() ?? next, changed: true };
   }
 
   /** A page of the event log in order, after `afterSeq`; null when the process is not visible. */
   async events(tenantId: string, afterSeq: number, limit: number): Promise<EventPage | null> {
-    const record = this.load();
+    const record = this.store.load();
     if (!record || record.tenantId !== tenantId) return null;
-    const rows = this.sql
-      .exec<{
-        seq: number;
-        at_ms: number;
-        event: string;
-        from_state: string | null;
-        to_state: string;
-        actor: string;
-        reason: string | null;
-      }>(
-        "SELECT seq, at_ms, event, from_state, to_state, actor, reason FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-        afterSeq,
-        limit + 1,
-      )
-      .toArray();
-    const page = rows.slice(0, limit).map(
-      (row): ProcessEventRecord => ({
-        seq: row.seq,
-        at: new Date(row.at_ms).toISOString(),
-        event: row.event,
-        from: row.from_state as ProcessState | null,
-        to: row.to_state as ProcessState,
-        actor: row.actor,
-        reason: row.reason,
-      }),
-    );
-    const last = page[page.length - 1];
-    return { events: page, nextAfterSeq: rows.length > limit && last ? last.seq : null };
+    const { events, more } = this.store.events(afterSeq, limit);
+    const last = events[events.length - 1];
+    return { events, nextAfterSeq: more && last ? last.seq : null };
   }
 
-  /** Retries a D1 index write that failed earlier. Alarms run at least once: this is idempotent. */
+  // -------------------------------------------------------------------------------------------
+  // Notices from the scheduler and from children
+
+  async onAdmitted(): Promise<void> {
+    await this.requestAdmission();
+  }
+
+  async onLeaseGranted(lease: Lease): Promise<void> {
+    const record = this.store.load();
+    if (record?.status !== "ready") {
+      // Nothing to run it for (paused or ended meanwhile): give the capacity back at once.
+      await schedulerStub(this.env, lease.pool).completeLease(lease.pool, lease.leaseId, {
+        status: "aborted",
+        inputTokens: 0,
+        outputTokens: 0,
+        retryAfterMs: null,
+        runMs: 0,
+      });
+      return;
+    }
+    this.store.putKv("lease", lease);
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  async onSchedulerEnd(reason: string): Promise<void> {
+    const record = this.store.load();
+    if (
+      !record ||
+      isTerminal(record.status) ||
+      record.status === "paused" ||
+      record.status === "created"
+    )
+      return;
+    await this.end(record, "exhaust", reason);
+  }
+
+  async childExited(tenantId: string, childId: string): Promise<void> {
+    const record = this.store.load();
+    if (!record || record.tenantId !== tenantId) return;
+    const exited = this.store.getKv<string[]>("exitedChildren") ?? [];
+    if (!exited.includes(childId)) this.store.putKv("exitedChildren", [...exited, childId]);
+    const on = record.waitingOn;
+    if (
+      record.status === "waiting" &&
+      on?.kind === "child" &&
+      (on.processId === null || on.processId === childId)
+    ) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The alarm drives everything that happens without a caller: steps, wake-ups, index retries.
+
   override async alarm(): Promise<void> {
-    const record = this.load();
-    if (record) await this.syncIndex(record);
+    const record = this.store.load();
+    if (!record) return;
+    if (this.store.indexedVersion() < record.version) await this.syncIndex(record);
+    // Steps run only inside this handler, one at a time; `running` seen here means the object
+    // died mid-step. The step never committed, so it runs again from the last persisted one.
+    if (record.status === "running") await this.recoverInterruptedStep(record);
+    if (this.store.load()?.status === "waiting") await tryWake(this);
+    if (this.store.load()?.status === "ready") await runStep(this);
   }
 
-  private load(): ProcessRecord | null {
-    const row = this.sql.exec<{ record_json: string }>("SELECT record_json FROM pcb").toArray()[0];
-    return row ? (JSON.parse(row.record_json) as ProcessRecord) : null;
+  // -------------------------------------------------------------------------------------------
+  // LoopHost: what the agent loop needs from its object
+
+  get processEnv(): Env {
+    return this.env;
   }
 
-  private appendEvents(events: PendingEvent[]): void {
-    for (const e of events) {
-      this.sql.exec(
-        "INSERT INTO events (at_ms, event, from_state, to_state, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
-        e.atMs,
-        e.event,
-        e.from,
-        e.to,
-        e.actor,
-        e.reason,
+  /** Persists a transition and its events in one transaction, then mirrors it into D1. */
+  async commit(stepped: Stepped, extra?: () => void): Promise<ProcessRecord> {
+    this.ctx.storage.transactionSync(() => {
+      this.store.save(stepped.record);
+      this.store.appendEvents(stepped.events);
+      extra?.();
+    });
+    await this.syncIndex(stepped.record);
+    return stepped.record;
+  }
+
+  /** Ends a live process (exhaust or fail) and does what every ending needs. */
+  async end(
+    record: ProcessRecord,
+    event: Extract<ProcessEvent, "exhaust" | "fail">,
+    reason: string,
+  ): Promise<ProcessRecord> {
+    const nowMs = Date.now();
+    let current = record;
+    // budget_exhausted is reachable from ready, running and waiting only.
+    const effective =
+      event === "exhaust" && (current.status === "created" || current.status === "paused")
+        ? "fail"
+        : event;
+    const stepped = applyEvent(current, effective, { nowMs, actor: "kernel", reason });
+    current = await this.commit({
+      record: { ...stepped.record, note: reason },
+      events: stepped.events,
+    });
+    await this.afterEnd(current);
+    return current;
+  }
+
+  async setAlarmAt(atMs: number): Promise<void> {
+    await this.ctx.storage.setAlarm(atMs);
+  }
+
+  /** What happens when a process reaches a terminal state, however it got there. */
+  async afterEnd(record: ProcessRecord): Promise<void> {
+    this.inflight?.abort();
+    this.store.deleteKv("lease");
+    await schedulerStub(this.env, record.pool).release(record.pool, record.id);
+    if (record.parentId) {
+      const parentId = record.parentId;
+      this.ctx.waitUntil(
+        processStub(this.env, parentId)
+          .childExited(record.tenantId, record.id)
+          .catch((error) => console.error("child exit notice failed", record.id, error)),
       );
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  private async recoverInterruptedStep(record: ProcessRecord): Promise<void> {
+    const nowMs = Date.now();
+    const stepped = applyEvent(record, "yield", {
+      nowMs,
+      actor: "kernel",
+      reason: `step ${record.stats.steps + 1} was interrupted; running it again`,
+    });
+    let next = stepped;
+    if (record.pendingPause) {
+      const p = applyEvent(stepped.record, "pause", {
+        nowMs,
+        actor: record.pendingPause.actor,
+        reason: record.pendingPause.reason,
+      });
+      next = { record: p.record, events: [...stepped.events, ...p.events] };
+    }
+    await this.commit(next, () => this.store.putKv("readySinceMs", nowMs));
+  }
+
+  /** Asks the pool scheduler to admit a process that sits in `created`. */
+  private async requestAdmission(): Promise<void> {
+    const before = this.store.load();
+    if (before?.status !== "created") return;
+    const reply = await schedulerStub(this.env, before.pool).admit(
+      before.pool,
+      before.id,
+      before.tenantId,
+    );
+    const record = this.store.load();
+    if (record?.status !== "created") return; // paused or terminated meanwhile
+    const nowMs = Date.now();
+    if (reply.kind === "admitted") {
+      const stepped = applyEvent(record, "admit", { nowMs, actor: "kernel", reason: null });
+      await this.commit({ record: { ...stepped.record, note: null }, events: stepped.events }, () =>
+        this.store.putKv("readySinceMs", nowMs),
+      );
+      await this.ctx.storage.setAlarm(nowMs);
+    } else if (reply.kind === "queued") {
+      await this.commit({
+        record: { ...record, note: reply.note, version: record.version + 1 },
+        events: [],
+      });
+    } else {
+      await this.end(record, "fail", reply.note);
+    }
+  }
+
+  /** Effects of a caller's signal beyond the state change itself. */
+  private async afterSignal(before: ProcessRecord, after: ProcessRecord): Promise<void> {
+    const nowMs = Date.now();
+    if (isTerminal(after.status)) {
+      await this.afterEnd(after);
+      return;
+    }
+    if (after.status === "paused") {
+      // Stop competing for capacity while paused: withdraw the queued request, return a lease.
+      await schedulerStub(this.env, after.pool).cancel(after.pool, after.id);
+      const lease = this.store.getKv<Lease>("lease");
+      if (lease) {
+        this.store.deleteKv("lease");
+        await schedulerStub(this.env, lease.pool).completeLease(lease.pool, lease.leaseId, {
+          status: "aborted",
+          inputTokens: 0,
+          outputTokens: 0,
+          retryAfterMs: null,
+          runMs: 0,
+        });
+      }
+      return;
+    }
+    if (before.status === "paused") {
+      if (after.status === "created") await this.requestAdmission();
+      else if (after.status === "ready") {
+        this.store.putKv("readySinceMs", nowMs);
+        await this.ctx.storage.setAlarm(nowMs);
+      } else if (after.status === "waiting") await this.ctx.storage.setAlarm(nowMs);
     }
   }
 
@@ -222,7 +413,7 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc 
   private async syncIndex(record: ProcessRecord): Promise<void> {
     try {
       await upsertProcessIndex(openDb(this.env.DB), record);
-      this.sql.exec("UPDATE pcb SET index_version = ?", record.version);
+      this.store.markIndexed(record.version);
     } catch (error) {
       console.error("process index write failed; retrying by alarm", record.id, error);
       await this.ctx.storage.setAlarm(Date.now() + INDEX_RETRY_DELAY_MS);

@@ -22,6 +22,10 @@ export interface AgentType {
   systemPrompt: string;
   defaultBudget: Budget;
   capabilities: string[];
+  /** Assistant turns for the `scripted` model, when the type gives them. */
+  script: unknown[] | null;
+  /** The scheduler pool, or null for the pool named after the model. */
+  pool: string | null;
   status: "active" | "deprecated";
   createdAtMs: number;
 }
@@ -39,6 +43,8 @@ function fromRow(row: Row): AgentType {
     systemPrompt: row.systemPrompt,
     defaultBudget: JSON.parse(row.defaultBudgetJson) as Budget,
     capabilities: JSON.parse(row.capabilitiesJson) as string[],
+    script: row.scriptJson ? (JSON.parse(row.scriptJson) as unknown[]) : null,
+    pool: row.pool,
     status: row.status,
     createdAtMs: row.createdAtMs,
   };
@@ -103,6 +109,8 @@ export async function createAgentType(db: Db, type: AgentType): Promise<AgentTyp
       systemPrompt: type.systemPrompt,
       defaultBudgetJson: JSON.stringify(type.defaultBudget),
       capabilitiesJson: JSON.stringify(type.capabilities),
+      scriptJson: type.script ? JSON.stringify(type.script) : null,
+      pool: type.pool,
       status: type.status,
       createdAtMs: type.createdAtMs,
     })

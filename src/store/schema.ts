@@ -60,6 +60,10 @@ export const agentTypes = sqliteTable(
     defaultBudgetJson: text("default_budget_json").notNull(),
     /** JSON array of capability names. */
     capabilitiesJson: text("capabilities_json").notNull(),
+    /** JSON array of assistant turns, for types that run the `scripted` model. */
+    scriptJson: text("script_json"),
+    /** The scheduler pool its processes run in; null means the pool named after the model. */
+    pool: text("pool"),
     status: text("status", { enum: ["active", "deprecated"] }).notNull(),
     createdAtMs: integer("created_at_ms").notNull(),
   },
@@ -142,3 +146,10 @@ export const auditLog = sqliteTable(
     index("audit_action_idx").on(t.action, t.atMs),
   ],
 );
+
+/** Model pools known to the deployment: one Scheduler Durable Object each. */
+export const schedulerPools = sqliteTable("scheduler_pools", {
+  name: text("name").primaryKey(),
+  configJson: text("config_json").notNull(),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+});

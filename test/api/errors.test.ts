@@ -80,14 +80,14 @@ describe("spawn validation: one failure per field, naming the field", () => {
 
 describe("other bodies and queries", () => {
   it("signal reason too long → 422 at reason", async () => {
-    const p = (await spawn(t.operator)).body;
-    const res = await call("POST", `/v1/processes/${p.id}/pause`, {
+    const p = (await spawn(t.operator, { paused: true })).body;
+    const res = await call("POST", `/v1/processes/${p.id}/resume`, {
       token: t.operator,
       body: { reason: "r".repeat(501) },
     });
     expect(expectProblem(res, 422, "validation_failed").errors?.[0]?.path).toBe("reason");
     expect((await call("GET", `/v1/processes/${p.id}`, { token: t.reader })).body.status).toBe(
-      "ready",
+      "paused",
     );
   });
 

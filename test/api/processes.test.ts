@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { call, newTenant, type ProcessBody, spawn } from "../helpers";
+import { call, newTenant, type ProcessBody, SLEEP_SCRIPT, spawn, spawnIdle } from "../helpers";
 
 describe("process lifecycle over HTTPS", () => {
-  it("spawns into ready with the type's defaults and a Location header", async () => {
+  it("spawns admitted (ready) with the type's defaults and a Location header", async () => {
     const t = await newTenant();
-    const res = await spawn(t.operator, { labels: { team: "ops" }, priority: 0 });
+    const res = await spawn(t.operator, {
+      labels: { team: "ops" },
+      priority: 0,
+      script: SLEEP_SCRIPT,
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get("location")).toBe(`/v1/processes/${res.body.id}`);
     expect(res.body.id).toMatch(/^proc_[0-9a-f]{32}$/);
@@ -33,19 +37,19 @@ describe("process lifecycle over HTTPS", () => {
 
   it("pauses, resumes to the state it left, and terminates, logging every transition", async () => {
     const t = await newTenant();
-    const { body: p } = await spawn(t.operator);
+    const p = await spawnIdle(t.operator);
     const paused = await call<ProcessBody>("POST", `/v1/processes/${p.id}/pause`, {
       token: t.operator,
       body: { reason: "maintenance" },
     });
     expect(paused.status).toBe(200);
-    expect(paused.body).toMatchObject({ status: "paused", pausedFrom: "ready" });
+    expect(paused.body).toMatchObject({ status: "paused", pausedFrom: "waiting" });
 
     const resumed = await call<ProcessBody>("POST", `/v1/processes/${p.id}/resume`, {
       token: t.operator,
     });
     expect(resumed.status).toBe(200);
-    expect(resumed.body).toMatchObject({ status: "ready", pausedFrom: null });
+    expect(resumed.body).toMatchObject({ status: "waiting", pausedFrom: null });
 
     const term = await call<ProcessBody>("POST", `/v1/processes/${p.id}/terminate`, {
       token: t.operator,
@@ -63,42 +67,52 @@ describe("process lifecycle over HTTPS", () => {
     expect(events.body.items.map((e) => [e.event, e.from, e.to])).toEqual([
       ["spawn", null, "created"],
       ["admit", "created", "ready"],
-      ["pause", "ready", "paused"],
-      ["resume", "paused", "ready"],
-      ["terminate", "ready", "terminated"],
+      ["dispatch", "ready", "running"],
+      ["step", "running", "running"],
+      ["syscall", "running", "running"],
+      ["block", "running", "waiting"],
+      ["pause", "waiting", "paused"],
+      ["resume", "paused", "waiting"],
+      ["terminate", "waiting", "terminated"],
     ]);
-    expect(events.body.items[2]).toMatchObject({ reason: "maintenance" });
-    expect(events.body.items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(events.body.items[4]).toMatchObject({ reason: "sleep: allow" });
+    expect(events.body.items[6]).toMatchObject({ reason: "maintenance" });
+    expect(events.body.items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(events.body.nextCursor).toBeNull();
   });
 
   it("pages through the event log with a cursor", async () => {
     const t = await newTenant();
-    const { body: p } = await spawn(t.operator);
-    await call("POST", `/v1/processes/${p.id}/pause`, { token: t.operator });
-    await call("POST", `/v1/processes/${p.id}/resume`, { token: t.operator });
+    const { body: p } = await spawn(t.operator, { paused: true });
+    await call("POST", `/v1/processes/${p.id}/terminate`, { token: t.operator });
     const first = await call<{ items: Array<{ seq: number }>; nextCursor: string }>(
       "GET",
       `/v1/processes/${p.id}/events?limit=2`,
       { token: t.reader },
     );
     expect(first.body.items.map((e) => e.seq)).toEqual([1, 2]);
-    const second = await call<{ items: Array<{ seq: number }>; nextCursor: string | null }>(
-      "GET",
-      `/v1/processes/${p.id}/events?limit=2&cursor=${first.body.nextCursor}`,
-      { token: t.reader },
-    );
-    expect(second.body.items.map((e) => e.seq)).toEqual([3, 4]);
+    const second = await call<{
+      items: Array<{ seq: number; event: string }>;
+      nextCursor: string | null;
+    }>("GET", `/v1/processes/${p.id}/events?limit=2&cursor=${first.body.nextCursor}`, {
+      token: t.reader,
+    });
+    // spawn, pause (spawned paused), terminate.
+    expect(second.body.items.map((e) => [e.seq, e.event])).toEqual([[3, "terminate"]]);
     expect(second.body.nextCursor).toBeNull();
   });
 
   it("answers 409 with the current state for an illegal transition and changes nothing", async () => {
     const t = await newTenant();
-    const { body: p } = await spawn(t.operator);
+    const p = await spawnIdle(t.operator);
     const resume = await call("POST", `/v1/processes/${p.id}/resume`, { token: t.operator });
     expect(resume.status).toBe(409);
     expect(resume.headers.get("content-type")).toContain("application/problem+json");
-    expect(resume.body).toMatchObject({ code: "illegal_transition", state: "ready", status: 409 });
+    expect(resume.body).toMatchObject({
+      code: "illegal_transition",
+      state: "waiting",
+      status: 409,
+    });
 
     await call("POST", `/v1/processes/${p.id}/pause`, { token: t.operator });
     const pauseAgain = await call("POST", `/v1/processes/${p.id}/pause`, { token: t.operator });
@@ -110,15 +124,19 @@ describe("process lifecycle over HTTPS", () => {
     expect(pauseEnded.status).toBe(409);
     expect(pauseEnded.body).toMatchObject({ state: "terminated" });
 
-    const events = await call<{ items: unknown[] }>("GET", `/v1/processes/${p.id}/events`, {
-      token: t.reader,
-    });
-    expect(events.body.items).toHaveLength(4); // spawn, admit, pause, terminate
+    const events = await call<{ items: Array<{ event: string }> }>(
+      "GET",
+      `/v1/processes/${p.id}/events`,
+      { token: t.reader },
+    );
+    // The refused calls left no trace: the log ends pause, terminate, and has no resume.
+    expect(events.body.items.slice(-2).map((e) => e.event)).toEqual(["pause", "terminate"]);
+    expect(events.body.items.filter((e) => e.event === "resume")).toEqual([]);
   });
 
   it("terminates idempotently: a second terminate returns the same record and logs nothing", async () => {
     const t = await newTenant();
-    const { body: p } = await spawn(t.operator);
+    const { body: p } = await spawn(t.operator, { paused: true });
     const first = await call<ProcessBody>("POST", `/v1/processes/${p.id}/terminate`, {
       token: t.operator,
       body: { reason: "first" },
@@ -138,7 +156,7 @@ describe("process lifecycle over HTTPS", () => {
 
   it("terminates a paused process", async () => {
     const t = await newTenant();
-    const { body: p } = await spawn(t.operator);
+    const p = await spawnIdle(t.operator);
     await call("POST", `/v1/processes/${p.id}/pause`, { token: t.operator });
     const term = await call<ProcessBody>("POST", `/v1/processes/${p.id}/terminate`, {
       token: t.operator,
@@ -182,9 +200,9 @@ describe("listing processes", () => {
 
   it("filters by status, type and labels", async () => {
     const t = await newTenant();
-    const a = (await spawn(t.operator, { labels: { team: "red", tier: "gold" } })).body;
-    const b = (await spawn(t.operator, { type: "coordinator", labels: { team: "blue" } })).body;
-    const c = (await spawn(t.operator, { labels: { team: "red" } })).body;
+    const a = await spawnIdle(t.operator, { labels: { team: "red", tier: "gold" } });
+    const b = await spawnIdle(t.operator, { type: "coordinator", labels: { team: "blue" } });
+    const c = await spawnIdle(t.operator, { labels: { team: "red" } });
     await call("POST", `/v1/processes/${c.id}/pause`, { token: t.operator });
 
     const list = async (qs: string) =>
@@ -194,7 +212,7 @@ describe("listing processes", () => {
         })
       ).body.items.map((p) => p.id);
     expect(await list("status=paused")).toEqual([c.id]);
-    expect(await list("status=ready")).toEqual([b.id, a.id]);
+    expect(await list("status=waiting")).toEqual([b.id, a.id]);
     expect(await list("type=coordinator")).toEqual([b.id]);
     expect(await list("label=team%3Dred")).toEqual([c.id, a.id]);
     expect(await list("label=team%3Dred&label=tier%3Dgold")).toEqual([a.id]);
@@ -203,7 +221,7 @@ describe("listing processes", () => {
 
   it("shows labels and type in each summary", async () => {
     const t = await newTenant();
-    const a = (await spawn(t.operator, { labels: { env: "dev" } })).body;
+    const a = (await spawn(t.operator, { labels: { env: "dev" }, paused: true })).body;
     const page = await call<{ items: Array<Record<string, unknown>> }>("GET", "/v1/processes", {
       token: t.reader,
     });
@@ -211,7 +229,7 @@ describe("listing processes", () => {
       id: a.id,
       labels: { env: "dev" },
       type: { name: "assistant", version: "1.0.0" },
-      status: "ready",
+      status: "paused",
     });
   });
 });
@@ -220,8 +238,8 @@ describe("idempotent spawn", () => {
   it("returns the same process for a replayed Idempotency-Key and creates no second one", async () => {
     const t = await newTenant();
     const headers = { "idempotency-key": "spawn-42" };
-    const first = await spawn(t.operator, { goal: "once" }, headers);
-    const replay = await spawn(t.operator, { goal: "once" }, headers);
+    const first = await spawn(t.operator, { goal: "once", paused: true }, headers);
+    const replay = await spawn(t.operator, { goal: "once", paused: true }, headers);
     expect(first.status).toBe(201);
     expect(replay.status).toBe(201);
     expect(replay.body.id).toBe(first.body.id);

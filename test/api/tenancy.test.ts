@@ -5,8 +5,8 @@ describe("tenant isolation", () => {
   it("hides each tenant's processes from the other, both ways, exactly like missing ones", async () => {
     const a = await newTenant("a");
     const b = await newTenant("b");
-    const pa = (await spawn(a.operator)).body;
-    const pb = (await spawn(b.operator)).body;
+    const pa = (await spawn(a.operator, { paused: true })).body;
+    const pb = (await spawn(b.operator, { paused: true })).body;
     const missing = "proc_0000000000007000800000000000dead";
 
     for (const [tenant, foreign] of [
@@ -31,7 +31,7 @@ describe("tenant isolation", () => {
     }
     // The foreign calls changed nothing.
     const still = await call("GET", `/v1/processes/${pb.id}`, { token: b.reader });
-    expect(still.body.status).toBe("ready");
+    expect(still.body.status).toBe("paused");
   });
 
   it("refuses a parent id from another tenant as if it did not exist", async () => {

@@ -42,7 +42,7 @@ describe("npm run dev", () => {
 });
 
 describe("README walk-through", () => {
-  it("runs verbatim: spawn → get → pause → resume → terminate → events → audit", () => {
+  it("runs verbatim: a scripted agent to exited; spawn → pause → resume → terminate; events; audit", () => {
     const script = walkthroughScript()
       .replace(/^export BASE=.*$/m, `export BASE=${server.base}`)
       .replace(/^export ADMIN_TOKEN=.*$/m, `export ADMIN_TOKEN=${server.token}`);
@@ -52,24 +52,29 @@ describe("README walk-through", () => {
     });
     assert.equal(run.status, 0, `walk-through failed:\n${run.stdout}\n${run.stderr}`);
     const out = run.stdout;
-    // Each step's reply appears in order: paused, resumed (ready), terminated, a 409.
+    // The scripted agent exited with its result and usage; then paused, resumed, terminated, a 409.
+    assert.match(out, /"status":"exited"/);
+    assert.match(out, /"result":"3 incidents, all resolved"/);
+    assert.match(out, /"usage":\{"tokensIn":[1-9]\d*,"tokensOut":[1-9]\d*/);
+    const exited = out.indexOf('"status":"exited"');
     const paused = out.indexOf('"status":"paused"');
     const terminated = out.indexOf('"status":"terminated"');
-    assert.ok(paused > 0 && terminated > paused, out);
-    assert.match(out, /"pausedFrom":"ready"/);
+    assert.ok(exited > 0 && paused > exited && terminated > paused, out);
+    assert.match(out, /"pausedFrom":"waiting"/);
+    assert.match(out, /"pool":"scripted"/);
     assert.match(out, /"code":"illegal_transition"/);
     assert.match(out, /"action":"process\.terminate"/);
     assert.match(out, /"event":"resume"/);
   });
 
-  it("then lists exactly one process for the tenant (the idempotent spawn made one)", async () => {
+  it("then has two spawns in the audit log, both allowed", async () => {
     const audit = await (
       await fetch(`${server.base}/v1/audit?action=process.spawn`, {
         headers: { authorization: `Bearer ${server.token}` },
       })
     ).json();
-    assert.equal(audit.items.length, 1);
-    assert.equal(audit.items[0].decision, "allow");
+    assert.equal(audit.items.length, 2);
+    assert.ok(audit.items.every((i) => i.decision === "allow"));
   });
 });
 

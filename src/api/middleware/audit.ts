@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "POST /v1/tenants": "tenant.create",
   "POST /v1/keys": "key.create",
   "DELETE /v1/keys/:id": "key.revoke",
+  "PUT /v1/scheduler/pools/:pool": "scheduler.configure",
 };
 
 /** The audit middleware; mount it after request-id and before authentication. */

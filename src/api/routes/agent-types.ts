@@ -2,6 +2,8 @@
 
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { newId } from "../../kernel/ids.js";
+import { ModelIdSchema } from "../../llm/registry.js";
+import { poolForModel } from "../../objects/pools.js";
 import {
   type AgentType,
   createAgentType,
@@ -12,7 +14,7 @@ import {
 import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
-import { ApiError } from "../problem.js";
+import { ApiError, fieldError } from "../problem.js";
 import { AgentTypeListSchema, AgentTypeSchema, CreateAgentTypeSchema } from "../schemas.js";
 
 export const agentTypeRoutes = new OpenAPIHono<AppEnv>();
@@ -26,6 +28,7 @@ function view(t: AgentType) {
     systemPrompt: t.systemPrompt,
     defaultBudget: t.defaultBudget,
     capabilities: t.capabilities,
+    pool: t.pool ?? poolForModel(t.model),
     status: t.status,
     builtin: t.scope === GLOBAL_SCOPE,
     createdAt: new Date(t.createdAtMs).toISOString(),
@@ -66,6 +69,20 @@ agentTypeRoutes.openapi(createRouteDef, async (c) => {
   const principal = requireTenantKey(c.var.principal, WRITE_ROLES);
   const body = c.req.valid("json");
   c.var.audit.target = `${body.name}@${body.version}`;
+  if (!ModelIdSchema.safeParse(body.model).success) {
+    throw fieldError(
+      "model",
+      "expected `scripted` or `provider:model` (openai, anthropic, workers-ai)",
+      "invalid_model",
+    );
+  }
+  if (body.script && body.model !== "scripted") {
+    throw fieldError(
+      "script",
+      "only an agent type whose model is `scripted` takes a script",
+      "not_scripted",
+    );
+  }
   if (await nameTakenElsewhere(c.var.db, body.name, principal.tenantId)) {
     throw new ApiError(
       "conflict",
@@ -86,6 +103,8 @@ agentTypeRoutes.openapi(createRouteDef, async (c) => {
     systemPrompt: body.systemPrompt,
     defaultBudget: body.defaultBudget,
     capabilities: [...new Set(body.capabilities)],
+    script: body.script ?? null,
+    pool: body.pool ?? null,
     status: body.status,
     createdAtMs: nowMs,
   });

@@ -5,14 +5,11 @@
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { canonicalJson, sha256Hex } from "../../kernel/hash.js";
-import { isId, newId } from "../../kernel/ids.js";
-import type { SpawnInit } from "../../kernel/process/lifecycle.js";
+import { isId } from "../../kernel/ids.js";
 import type { ProcessRecord } from "../../kernel/process/record.js";
 import { type ProcessSignal, processStub } from "../../objects/agent-process.js";
-import { resolveAgentType } from "../../store/agent-types.js";
+import { spawnProcess } from "../../objects/spawn.js";
 import { decodeCursor, encodeCursor } from "../../store/cursor.js";
-import { claimIdempotencyKey } from "../../store/idempotency.js";
 import { labelsOf, listProcessIndex } from "../../store/process-index.js";
 import { READ_ROLES, requireProcessAccess, requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
@@ -25,7 +22,6 @@ import {
   ProcessPageSchema,
   ProcessSchema,
   ReasonBodySchema,
-  type SpawnRequest,
   SpawnRequestSchema,
 } from "../schemas.js";
 
@@ -94,95 +90,28 @@ processRoutes.openapi(spawnRoute, async (c) => {
       },
     );
   }
-  const init = await resolveSpawn(c, principal.tenantId, principal.actor, body);
-  let replayed = false;
-  if (idempotencyKey !== undefined) {
-    const claim = await claimIdempotencyKey(
-      c.var.db,
-      {
-        tenantId: principal.tenantId,
-        scope: "process.spawn",
-        key: idempotencyKey,
-        requestHash: await sha256Hex(canonicalJson(body)),
-        resourceId: init.id,
-      },
-      Date.now(),
-    );
-    if (claim.kind === "mismatch") {
-      throw new ApiError(
-        "idempotency_key_reused",
-        "this Idempotency-Key was used with a different request body",
-        {
-          extra: { processId: claim.resourceId },
-        },
-      );
-    }
-    if (claim.kind === "replay") {
-      // Same id ⇒ same object: spawn returns the existing process, or completes a spawn whose
-      // first attempt claimed the key but died before reaching the object.
-      init.id = claim.resourceId;
-      replayed = true;
-    }
-  }
-  const spawned = await stubFor(c, init.id).spawn(init);
-  if (!spawned.ok) throw new ApiError("conflict", "process id already in use");
-  const { record, created } = spawned;
+  const { record, replayed } = await spawnProcess(c.env, c.var.db, {
+    tenantId: principal.tenantId,
+    actor: principal.actor,
+    type: body.type,
+    version: body.version,
+    goal: body.goal,
+    priority: body.priority,
+    labels: body.labels,
+    parentId: body.parentId,
+    budget: body.budget,
+    capabilities: body.capabilities,
+    script: body.script,
+    paused: body.paused,
+    idempotency:
+      idempotencyKey === undefined ? undefined : { scope: "process.spawn", key: idempotencyKey },
+  });
   c.var.audit.target = record.id;
-  c.var.audit.detail = {
-    type: `${record.type.name}@${record.type.version}`,
-    replayed: replayed && !created,
-  };
+  c.var.audit.detail = { type: `${record.type.name}@${record.type.version}`, replayed };
   c.header("location", `/v1/processes/${record.id}`);
   if (replayed) c.header("idempotent-replayed", "true");
   return c.json(record, 201);
 });
-
-/** Validates a spawn against the registry and the tenant's processes, and fills in defaults. */
-async function resolveSpawn(
-  c: Context<AppEnv>,
-  tenantId: string,
-  actor: string,
-  body: SpawnRequest,
-): Promise<SpawnInit> {
-  const type = await resolveAgentType(c.var.db, tenantId, body.type, body.version);
-  if (!type) {
-    throw body.version
-      ? fieldError(
-          "version",
-          `agent type ${body.type} has no version ${body.version}`,
-          "unknown_version",
-        )
-      : fieldError("type", `no active agent type named ${body.type}`, "unknown_type");
-  }
-  const capabilities = body.capabilities ?? type.capabilities;
-  capabilities.forEach((cap, i) => {
-    if (!type.capabilities.includes(cap)) {
-      throw fieldError(
-        `capabilities[${i}]`,
-        `agent type ${type.name}@${type.version} does not grant ${cap}`,
-        "not_granted",
-      );
-    }
-  });
-  if (body.parentId) {
-    const parent = isId("process", body.parentId)
-      ? await stubFor(c, body.parentId).get(tenantId)
-      : null;
-    if (!parent) throw fieldError("parentId", `no process ${body.parentId}`, "unknown_process");
-  }
-  return {
-    id: newId("process"),
-    tenantId,
-    type: { name: type.name, version: type.version },
-    goal: body.goal,
-    priority: body.priority,
-    labels: body.labels,
-    parentId: body.parentId ?? null,
-    budget: { ...type.defaultBudget, ...body.budget },
-    capabilities: [...new Set(capabilities)],
-    actor,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // GET /v1/processes

@@ -2,20 +2,28 @@
  * A token bucket that refills continuously (not in per-minute steps), for requests/min and
  * tokens/min limits. The level may go negative: output tokens are only known when a call ends,
  * and that debt must be paid back before the next call, as providers do.
+ *
+ * The level is kept multiplied by 60,000 (ms per minute), so one millisecond of refill adds
+ * exactly `refillPerMin` and all arithmetic stays on integers: no drift from summing fractions,
+ * and a bucket at exactly zero is zero.
  */
 
 import { z } from "zod";
 
+const MS_PER_MIN = 60_000;
+
 export const TokenBucketStateSchema = z.object({
-  level: z.number(),
+  /** Level × 60,000. */
+  levelScaled: z.number(),
   updatedAtMs: z.number().int(),
 });
 export type TokenBucketState = z.infer<typeof TokenBucketStateSchema>;
 
 /** A continuously refilling bucket of `capacity` units, `refillPerMin` units per minute. */
 export class TokenBucket {
-  private level: number;
+  private levelScaled: number;
   private updatedAtMs: number;
+  private readonly capacityScaled: number;
 
   constructor(
     readonly capacity: number,
@@ -25,14 +33,15 @@ export class TokenBucket {
     if (!(capacity > 0) || !(refillPerMin > 0)) {
       throw new RangeError("a token bucket needs a positive capacity and refill rate");
     }
-    this.level = capacity;
+    this.capacityScaled = capacity * MS_PER_MIN;
+    this.levelScaled = this.capacityScaled;
     this.updatedAtMs = nowMs;
   }
 
   /** Units available now (negative while in debt). */
   available(nowMs: number): number {
     this.refill(nowMs);
-    return this.level;
+    return this.levelScaled / MS_PER_MIN;
   }
 
   /**
@@ -41,52 +50,52 @@ export class TokenBucket {
    */
   canTake(units: number, nowMs: number): boolean {
     this.refill(nowMs);
-    return this.level >= this.need(units);
+    return this.levelScaled >= this.needScaled(units);
   }
 
   /** Milliseconds until `units` can be taken (0 if now). */
   msUntil(units: number, nowMs: number): number {
     this.refill(nowMs);
-    const short = this.need(units) - this.level;
-    return short <= 0 ? 0 : Math.ceil((short * 60_000) / this.refillPerMin);
+    const short = this.needScaled(units) - this.levelScaled;
+    return short <= 0 ? 0 : Math.ceil(short / this.refillPerMin);
   }
 
   /** Takes `units` unconditionally (the level may go negative). */
   take(units: number, nowMs: number): void {
     this.refill(nowMs);
-    this.level -= units;
+    this.levelScaled -= units * MS_PER_MIN;
   }
 
   /** Returns `units` (an overestimate refunded), never above capacity. */
   give(units: number, nowMs: number): void {
     this.refill(nowMs);
-    this.level = Math.min(this.capacity, this.level + units);
+    this.levelScaled = Math.min(this.capacityScaled, this.levelScaled + units * MS_PER_MIN);
   }
 
   /** Empties the bucket (keeping any debt): the provider said we are over its limit. */
   drain(nowMs: number): void {
     this.refill(nowMs);
-    this.level = Math.min(this.level, 0);
+    this.levelScaled = Math.min(this.levelScaled, 0);
   }
 
   exportState(): TokenBucketState {
-    return { level: this.level, updatedAtMs: this.updatedAtMs };
+    return { levelScaled: this.levelScaled, updatedAtMs: this.updatedAtMs };
   }
 
   importState(state: TokenBucketState): void {
-    this.level = Math.min(this.capacity, state.level);
+    this.levelScaled = Math.min(this.capacityScaled, state.levelScaled);
     this.updatedAtMs = state.updatedAtMs;
   }
 
-  private need(units: number): number {
-    return Math.max(0, Math.min(units, this.capacity));
+  private needScaled(units: number): number {
+    return Math.max(0, Math.min(units, this.capacity)) * MS_PER_MIN;
   }
 
   private refill(nowMs: number): void {
     // A clock that steps back must not drain the bucket.
     if (nowMs <= this.updatedAtMs) return;
-    const refilled = this.level + ((nowMs - this.updatedAtMs) * this.refillPerMin) / 60_000;
-    this.level = Math.min(this.capacity, refilled);
+    const refilled = this.levelScaled + (nowMs - this.updatedAtMs) * this.refillPerMin;
+    this.levelScaled = Math.min(this.capacityScaled, refilled);
     this.updatedAtMs = nowMs;
   }
 }

@@ -5,7 +5,7 @@
  */
 
 import type { Budget, JsonValue, ProcessRecord } from "./record.js";
-import { ZERO_USAGE } from "./record.js";
+import { ZERO_STATS, ZERO_USAGE } from "./record.js";
 import { type ProcessEvent, type ProcessState, transition } from "./state.js";
 
 /** Everything needed to create a process; the caller has already validated and resolved it. */
@@ -19,13 +19,16 @@ export interface SpawnInit {
   parentId: string | null;
   budget: Budget;
   capabilities: string[];
+  model: string;
+  pool: string;
+  systemPrompt: string;
   actor: string;
 }
 
 /** An event-log entry before the log assigns its sequence number. */
 export interface PendingEvent {
   atMs: number;
-  event: ProcessEvent | "spawn";
+  event: ProcessEvent | "spawn" | "step" | "syscall";
   from: ProcessState | null;
   to: ProcessState;
   actor: string;
@@ -38,10 +41,10 @@ export interface Stepped {
 }
 
 /**
- * A new record in `created`, admitted straight to `ready` (admission control arrives with the
- * scheduler). Returns both log entries.
+ * A new record in `created`, with its spawn event. Admission (created → ready) is the pool
+ * scheduler's decision and is applied by the caller.
  *
- * @example createRecord(init, Date.now()).record.status // "ready"
+ * @example createRecord(init, Date.now()).record.status // "created"
  */
 export function createRecord(init: SpawnInit, nowMs: number): Stepped {
   const at = new Date(nowMs).toISOString();
@@ -58,6 +61,12 @@ export function createRecord(init: SpawnInit, nowMs: number): Stepped {
     budget: { ...init.budget, deadlineAt: new Date(nowMs + init.budget.wallClockMs).toISOString() },
     usage: { ...ZERO_USAGE },
     capabilities: init.capabilities,
+    model: init.model,
+    pool: init.pool,
+    stats: { ...ZERO_STATS },
+    note: null,
+    pendingPause: null,
+    waitingOn: null,
     createdAt: at,
     updatedAt: at,
     exitReason: null,
@@ -72,8 +81,7 @@ export function createRecord(init: SpawnInit, nowMs: number): Stepped {
     actor: init.actor,
     reason: null,
   };
-  const admitted = applyEvent(created, "admit", { nowMs, actor: "kernel", reason: null });
-  return { record: admitted.record, events: [spawnEvent, ...admitted.events] };
+  return { record: created, events: [spawnEvent] };
 }
 
 export interface ApplyOptions {
@@ -102,6 +110,8 @@ export function applyEvent(
     pausedFrom: next.pausedFrom,
     updatedAt: new Date(options.nowMs).toISOString(),
     exitReason: ending ? (options.reason ?? event) : record.exitReason,
+    pendingPause: next.state === "paused" || ending ? null : record.pendingPause,
+    waitingOn: next.state === "waiting" || next.state === "paused" ? record.waitingOn : null,
     result: event === "exit" ? (options.result ?? null) : record.result,
     version: record.version + 1,
   };

@@ -83,6 +83,38 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
+/** Scheduling counters shown with the process: how long it waited and ran, and how often. */
+export const ProcessStatsSchema = z.object({
+  steps: z.number().int().min(0),
+  modelCalls: z.number().int().min(0),
+  retries: z.number().int().min(0),
+  /** Time spent ready but waiting for a run lease. */
+  waitMs: z.number().int().min(0),
+  /** Time spent running steps (model call and tools). */
+  runMs: z.number().int().min(0),
+});
+export type ProcessStats = z.infer<typeof ProcessStatsSchema>;
+
+export const ZERO_STATS: ProcessStats = {
+  steps: 0,
+  modelCalls: 0,
+  retries: 0,
+  waitMs: 0,
+  runMs: 0,
+};
+
+/** What a waiting process waits for. */
+export const WaitingOnSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("sleep"), until: z.string(), toolCallId: z.string() }),
+  z.object({
+    kind: z.literal("child"),
+    /** The child waited for, or null for whichever child ends next. */
+    processId: ProcessIdSchema.nullable(),
+    toolCallId: z.string(),
+  }),
+]);
+export type WaitingOn = z.infer<typeof WaitingOnSchema>;
+
 export const ProcessRecordSchema = z.object({
   id: ProcessIdSchema,
   tenantId: TenantIdSchema,
@@ -96,6 +128,15 @@ export const ProcessRecordSchema = z.object({
   budget: BudgetSchema.extend({ deadlineAt: z.string() }),
   usage: UsageSchema,
   capabilities: z.array(CapabilityNameSchema),
+  /** The model the process calls, and the pool whose scheduler grants its leases. */
+  model: z.string(),
+  pool: z.string(),
+  stats: ProcessStatsSchema,
+  /** Why the process is where it is when that is not obvious: queued, backing off, refused. */
+  note: z.string().nullable(),
+  /** A pause asked for mid-step; it takes effect at the step boundary. */
+  pendingPause: z.object({ reason: z.string().nullable(), actor: z.string() }).nullable(),
+  waitingOn: WaitingOnSchema.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
   exitReason: z.string().nullable(),

@@ -64,9 +64,14 @@ export class BudgetLedger {
     return a.budgetTokens - a.spentTokens - a.reservedTokens;
   }
 
-  /** Holds `tokens` of the process's budget for a lease until `settle`. */
+  /**
+   * Holds `tokens` of the process's budget for a lease until `settle`. Reserving again for the
+   * same request replaces the earlier hold rather than adding to it.
+   */
   reserve(task: SchedTask, tokens: number): void {
     const account = this.observe(task);
+    const earlier = this.reservations.get(task.taskId);
+    if (earlier) account.reservedTokens = Math.max(0, account.reservedTokens - earlier.tokens);
     account.reservedTokens += tokens;
     this.reservations.set(task.taskId, { processId: task.processId, tokens });
   }

@@ -48,5 +48,6 @@ export {
   type ServiceWeights,
   serviceTokens,
   type Usage,
+  ZERO_USAGE,
 } from "./types.js";
 export { createVtcPolicy, type VtcOptions, VtcPolicy } from "./vtc.js";

@@ -76,6 +76,9 @@ export interface Usage {
   runMs: number;
 }
 
+/** The usage of a lease that never reached the model: charging it undoes a pick. */
+export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, runMs: 0 });
+
 /** A policy's dynamic state as plain JSON; options are not state and are given at creation. */
 export interface PolicyState {
   policy: string;
@@ -88,13 +91,22 @@ export interface SchedPolicy {
   readonly name: string;
   /** Queue a lease request. Refusals say why; the caller records the reason in the status. */
   enqueue(task: SchedTask, nowMs: number): EnqueueResult;
-  /** Choose the next request to run, removing it from the queue; null when nothing is runnable. */
+  /**
+   * Choose the next request to run, removing it from the queue; null when nothing is runnable.
+   * A pick already books the lease (budget reservation, VTC input charge). If the caller cannot
+   * send it yet (tokens/min short, pool paused by a 429), it should hold it and send it before
+   * picking again; to put it back instead, undo the pick with `charge(task, ZERO_USAGE)` and
+   * only then `enqueue` it again.
+   */
   pick(nowMs: number): Decision | null;
   /** Account a finished lease (also a failed call or a 429, whose usage may be zero). */
   charge(task: SchedTask, usage: Usage, nowMs: number): void;
   /** Withdraw a queued request; returns it, or null if it was not queued. */
   remove(taskId: string): SchedTask | null;
-  /** Drop per-process accounting once the process has ended and its requests were removed. */
+  /**
+   * Drop per-process accounting once the process has ended, its queued requests were removed
+   * and its running leases were charged (a later charge would recreate the account).
+   */
   forget(processId: string): void;
   /** Queued requests (including ones a budget layer holds back). */
   size(): number;

@@ -1,0 +1,336 @@
+/**
+ * bench/sched — the scheduling benchmark (issue 3, item 6; design in ../shared/BENCH-SCHED.md).
+ *
+ *   npx tsx bench/sched/main.ts [--seed N] [--scenario NAME]... [--quick] [--verify] [--out FILE]
+ *
+ * Runs every policy of src/kernel/scheduler (through its registry, no copies) plus strict
+ * priority and the clairvoyant SRPT oracle on each scenario, prints one aligned table per
+ * scenario and a summary of the issue's targets, and writes the rows to bench/out/sched.json.
+ * Same seed ⇒ same metrics and event-log hashes; only decisionUs (a real timer) varies.
+ * `--verify` runs everything twice and fails if any metric or hash differs.
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type CostResult, measureDecisionCost } from "./cost.js";
+import { type BenchPolicy, benchPolicies } from "./policies.js";
+import {
+  type Case,
+  SCENARIOS,
+  type Scenario,
+  TENANT_WEIGHT_MAP,
+  TENANT_WEIGHTS,
+} from "./scenarios.js";
+import { runSim, type SimResult } from "./sim.js";
+import { fmt, formatTable } from "./table.js";
+
+const DECISION_COST = "decision-cost";
+const QUEUED_FOR_COST = 10_000;
+/** The budget layer's default quantum: the bound the overspend target is read against. */
+const QUANTUM_TOKENS = 4_096;
+const BUDGET_LAYER_POLICIES = new Set(["token-budget", "composite", "composite-class-first"]);
+const NAIVE_LABEL = "fcfs+naive-retry";
+
+interface Row {
+  scenario: string;
+  seed: number;
+  policy: string;
+  load: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  tokenLatencyMs: number | null;
+  throughput: number | null;
+  jain: number | null;
+  inversions: number | null;
+  failureRate: number | null;
+  overspendTokens: number | null;
+  decisionUs: number | null;
+  eventLogHash: string | null;
+  extras: Record<string, unknown>;
+}
+
+interface Args {
+  seed: number;
+  scenarios: string[];
+  quick: boolean;
+  verify: boolean;
+  out: string;
+}
+
+function parse(): Args {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string", default: "1" },
+      scenario: { type: "string", multiple: true },
+      quick: { type: "boolean", default: false },
+      verify: { type: "boolean", default: false },
+      out: { type: "string", default: resolve(here, "../out/sched.json") },
+    },
+  });
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) fail(`--seed must be a non-negative integer`);
+  const known = [...SCENARIOS.map((s) => s.name), DECISION_COST];
+  const scenarios = (values.scenario ?? ["all"]).flatMap((s) => s.split(","));
+  const selected = scenarios.includes("all") ? known : scenarios;
+  for (const s of selected) {
+    if (!known.includes(s)) fail(`unknown scenario "${s}"; known: ${known.join(", ")}, all`);
+  }
+  return { seed, scenarios: selected, quick: values.quick, verify: values.verify, out: values.out };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench/sched: ${message}\n`);
+  process.exit(2);
+}
+
+function runCase(c: Case, seed: number, p: BenchPolicy, naive: boolean): SimResult {
+  const config = { ...c.config, seed, policy: naive ? NAIVE_LABEL : p.label, makePolicy: p.make };
+  if (naive) config.client = { ...config.client, mode: "naive" };
+  return runSim(config);
+}
+
+function toRow(r: SimResult, decisionUs: number | null): Row {
+  const { extras, ...metrics } = r;
+  return { ...metrics, decisionUs, extras };
+}
+
+/** Scenario-specific columns after the common ones. */
+function extraColumns(scenario: string): { header: string; cell: (r: SimResult) => string }[] {
+  const s = (ms: number | undefined) => fmt((ms ?? Number.NaN) / 1_000, 0);
+  switch (scenario) {
+    case "noisy":
+      return [
+        { header: "fair-win", cell: (r) => String(r.extras.fairWindows) },
+        { header: "max-gap", cell: (r) => fmt(r.extras.maxServiceGap, 0) },
+      ];
+    case "priority":
+      return [
+        { header: "p0-p99 s", cell: (r) => s(r.extras.p99ByClassMs[0]) },
+        { header: "p2-p99 s", cell: (r) => s(r.extras.p99ByClassMs[2]) },
+        { header: "p2-maxwait s", cell: (r) => s(r.extras.maxWaitByClassMs[2]) },
+      ];
+    case "budgets":
+      return [
+        { header: "violations", cell: (r) => String(r.extras.budgetViolations) },
+        { header: "exhausted", cell: (r) => String(r.extras.budgetExhausted) },
+      ];
+    case "storm":
+      return [
+        { header: "429s", cell: (r) => String(r.extras.rateLimited) },
+        { header: "retries", cell: (r) => String(r.extras.retries) },
+        { header: "wasted ktok", cell: (r) => fmt(r.extras.wastedTokens / 1_000, 0) },
+      ];
+    default:
+      return [];
+  }
+}
+
+function scenarioTable(scenario: Scenario, results: SimResult[]): string {
+  const fcfsP95 = new Map<number, number>();
+  for (const r of results) if (r.policy === "fcfs") fcfsP95.set(r.load, r.p95Ms);
+  const extra = extraColumns(scenario.name);
+  const headers = [
+    "load",
+    "policy",
+    "p50 s",
+    "p95 s",
+    "p99 s",
+    "p95/fcfs",
+    "tok-lat ms",
+    "prog/min",
+    "jain",
+    "invers.",
+    "fail %",
+    "overspend",
+    ...extra.map((e) => e.header),
+    "hash",
+  ];
+  const rows = results.map((r) => [
+    String(r.load),
+    r.policy,
+    fmt(r.p50Ms / 1_000),
+    fmt(r.p95Ms / 1_000),
+    fmt(r.p99Ms / 1_000),
+    fmt(r.p95Ms / (fcfsP95.get(r.load) ?? Number.NaN), 2),
+    fmt(r.tokenLatencyMs, 1),
+    fmt(r.throughput, 2),
+    fmt(r.jain, 3),
+    String(r.inversions),
+    fmt(r.failureRate * 100, 1),
+    String(r.overspendTokens),
+    ...extra.map((e) => e.cell(r)),
+    r.eventLogHash,
+  ]);
+  return formatTable(headers, rows);
+}
+
+function costTable(policies: BenchPolicy[], costs: Map<string, CostResult>): string {
+  const rows = policies.map((p) => {
+    const c = costs.get(p.label) as CostResult;
+    return [p.label, fmt(c.pickMeanUs, 2), fmt(c.pickP99Us, 2), fmt(c.cycleMeanUs, 2)];
+  });
+  return formatTable(["policy", "pick µs mean", "pick µs p99", "pick+charge+enqueue µs"], rows);
+}
+
+function measureCosts(
+  policies: BenchPolicy[],
+  seed: number,
+  quick: boolean,
+): Map<string, CostResult> {
+  const costs = new Map<string, CostResult>();
+  for (const p of policies) {
+    costs.set(
+      p.label,
+      measureDecisionCost(
+        p.make,
+        {
+          queued: QUEUED_FOR_COST,
+          cycles: quick ? 5_000 : 20_000,
+          warmupCycles: quick ? 1_000 : 5_000,
+          seed,
+          tenantWeights: TENANT_WEIGHTS,
+          priorityShares: [0.2, 0.6, 0.2],
+        },
+        process.hrtime.bigint,
+      ),
+    );
+  }
+  return costs;
+}
+
+function targets(results: SimResult[], costs: Map<string, CostResult> | null): string[] {
+  const lines: string[] = [];
+  const mixed80 = results.filter((r) => r.scenario === "mixed" && r.load === 0.8);
+  const fcfs = mixed80.find((r) => r.policy === "fcfs");
+  if (fcfs) {
+    const contenders = mixed80.filter((r) => r.policy !== "srpt-oracle" && r.policy !== "fcfs");
+    const best = contenders.reduce((a, b) => (b.p95Ms < a.p95Ms ? b : a));
+    const composite = mixed80.find((r) => r.policy === "composite");
+    const oracle = mixed80.find((r) => r.policy === "srpt-oracle");
+    const ratio = best.p95Ms / fcfs.p95Ms;
+    lines.push(
+      `mixed @ 80%: best p95 ${fmt(best.p95Ms / 1_000)} s (${best.policy}) = ${fmt(ratio, 2)}× FCFS ${fmt(fcfs.p95Ms / 1_000)} s; target ≤ 0.60× — ${ratio <= 0.6 ? "HOLDS" : "FAILS"}` +
+        ` (composite ${fmt((composite?.p95Ms ?? Number.NaN) / fcfs.p95Ms, 2)}×, SRPT oracle ${fmt((oracle?.p95Ms ?? Number.NaN) / fcfs.p95Ms, 2)}×)`,
+    );
+  } else {
+    lines.push("mixed @ 80%: not run");
+  }
+  const noisy = results.filter((r) => r.scenario === "noisy");
+  if (noisy.length > 0) {
+    for (const label of ["vtc", "composite"]) {
+      const r = noisy.find((x) => x.policy === label);
+      if (!r) continue;
+      lines.push(
+        `noisy neighbour: ${label} Jain ${fmt(r.jain, 3)} over ${r.extras.fairWindows} backlogged windows; target ≥ 0.95 — ${r.jain >= 0.95 ? "HOLDS" : "FAILS"} (fcfs ${fmt(noisy.find((x) => x.policy === "fcfs")?.jain, 3)})`,
+      );
+    }
+  } else {
+    lines.push("noisy neighbour: not run");
+  }
+  const layered = results.filter((r) => BUDGET_LAYER_POLICIES.has(r.policy));
+  if (layered.length > 0) {
+    const worst = layered.reduce((a, b) => (b.overspendTokens > a.overspendTokens ? b : a));
+    const others = results.filter((r) => !BUDGET_LAYER_POLICIES.has(r.policy));
+    const othersMax = Math.max(0, ...others.map((r) => r.overspendTokens));
+    lines.push(
+      `overspend with the budget layer: max ${worst.overspendTokens} tokens (${worst.policy}, ${worst.scenario} ${worst.load}) vs one quantum ${QUANTUM_TOKENS}; target ≤ 1 quantum — ${worst.overspendTokens <= QUANTUM_TOKENS ? "HOLDS" : "FAILS"} (without it: up to ${othersMax})`,
+    );
+  }
+  if (costs) {
+    const kernel = [...costs].filter(([label]) => label !== "srpt-oracle");
+    const worst = kernel.reduce((a, b) => (b[1].pickMeanUs > a[1].pickMeanUs ? b : a));
+    const worstP99 = kernel.reduce((a, b) => (b[1].pickP99Us > a[1].pickP99Us ? b : a));
+    lines.push(
+      `decision cost @ ${QUEUED_FOR_COST} queued: worst mean pick ${fmt(worst[1].pickMeanUs, 2)} µs (${worst[0]}), worst p99 ${fmt(worstP99[1].pickP99Us, 2)} µs (${worstP99[0]}); target ≤ 20 µs — ${worst[1].pickMeanUs <= 20 ? "HOLDS" : "FAILS"}`,
+    );
+  }
+  return lines;
+}
+
+function main(): void {
+  const args = parse();
+  const started = performance.now();
+  const policies = benchPolicies(TENANT_WEIGHT_MAP);
+  const rows: Row[] = [];
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`bench/sched  seed=${args.seed}${args.quick ? "  (quick)" : ""}`);
+
+  const costs = args.scenarios.includes(DECISION_COST)
+    ? measureCosts(policies, args.seed, args.quick)
+    : null;
+  if (costs) {
+    out(
+      `\n== ${DECISION_COST}: wall-clock µs per scheduling decision, ${QUEUED_FOR_COST} queued processes ==`,
+    );
+    out(costTable(policies, costs));
+    for (const p of policies) {
+      const c = costs.get(p.label) as CostResult;
+      rows.push({
+        scenario: DECISION_COST,
+        seed: args.seed,
+        policy: p.label,
+        load: QUEUED_FOR_COST,
+        p50Ms: null,
+        p95Ms: null,
+        p99Ms: null,
+        tokenLatencyMs: null,
+        throughput: null,
+        jain: null,
+        inversions: null,
+        failureRate: null,
+        overspendTokens: null,
+        decisionUs: c.pickMeanUs,
+        eventLogHash: null,
+        extras: { pickP99Us: c.pickP99Us, cycleMeanUs: c.cycleMeanUs },
+      });
+    }
+  }
+
+  const all: SimResult[] = [];
+  let mismatches = 0;
+  for (const scenario of SCENARIOS.filter((s) => args.scenarios.includes(s.name))) {
+    const t0 = performance.now();
+    const results: SimResult[] = [];
+    for (const c of scenario.cases(args.quick)) {
+      const runs: [BenchPolicy, boolean][] = policies.map((p) => [p, false]);
+      if (c.naiveBaseline) runs.push([policies[0] as BenchPolicy, true]);
+      for (const [p, naive] of runs) {
+        const r = runCase(c, args.seed, p, naive);
+        if (args.verify) {
+          const again = runCase(c, args.seed, p, naive);
+          if (JSON.stringify(again) !== JSON.stringify(r)) {
+            mismatches++;
+            process.stderr.write(`NOT DETERMINISTIC: ${scenario.name} ${c.load} ${r.policy}\n`);
+          }
+        }
+        results.push(r);
+        rows.push(toRow(r, costs?.get(p.label)?.pickMeanUs ?? null));
+      }
+    }
+    all.push(...results);
+    out(`\n== ${scenario.name}: ${scenario.description} ==`);
+    out(scenarioTable(scenario, results));
+    process.stderr.write(`${scenario.name}: ${((performance.now() - t0) / 1_000).toFixed(1)} s\n`);
+  }
+
+  out("\n== targets (read from this run; never a timed test) ==");
+  for (const line of targets(all, costs)) out(`- ${line}`);
+  if (args.verify)
+    out(
+      `- determinism: ${mismatches === 0 ? "every run repeated bit-identical" : `${mismatches} runs differed`}`,
+    );
+
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, `${JSON.stringify(rows, null, 2)}\n`);
+  out(
+    `\nwrote ${rows.length} rows to ${args.out} in ${((performance.now() - started) / 1_000).toFixed(1)} s`,
+  );
+  if (mismatches > 0) process.exit(1);
+}
+
+main();

@@ -1,0 +1,35 @@
+/**
+ * The policies under test: the kernel's own, built through its registry exactly as the
+ * Scheduler Durable Object builds them, plus strict priority (the priority policy without
+ * aging, vLLM's `priority`) and the SRPT oracle.
+ */
+
+import { createPolicy } from "../../src/kernel/scheduler/registry.js";
+import type { SchedPolicy } from "../../src/kernel/scheduler/types.js";
+import type { Oracle } from "./sim.js";
+import { SrptOracle } from "./srpt.js";
+
+export interface BenchPolicy {
+  label: string;
+  make: (oracle: Oracle) => SchedPolicy;
+}
+
+/** Every policy the benchmark runs, baseline first, oracle last. */
+export function benchPolicies(tenantWeights: Record<string, number>): BenchPolicy[] {
+  return [
+    { label: "fcfs", make: () => createPolicy("fcfs") },
+    { label: "round-robin", make: () => createPolicy("round-robin") },
+    { label: "strict-priority", make: () => createPolicy("priority", { agingMs: null }) },
+    { label: "priority-aging", make: () => createPolicy("priority", { agingMs: 30_000 }) },
+    { label: "mlfq", make: () => createPolicy("mlfq") },
+    { label: "token-budget", make: () => createPolicy("token-budget") },
+    { label: "vtc", make: () => createPolicy("vtc", { tenantWeights }) },
+    { label: "plas", make: () => createPolicy("plas") },
+    { label: "composite", make: () => createPolicy("composite", { tenantWeights }) },
+    {
+      label: "composite-class-first",
+      make: () => createPolicy("composite", { tenantWeights, nesting: "class-first" }),
+    },
+    { label: "srpt-oracle", make: (oracle) => new SrptOracle(oracle) },
+  ];
+}

@@ -1,0 +1,782 @@
+/**
+ * The deterministic discrete-event simulator behind `bench/sched` (BENCH-SCHED §2). It drives a
+ * policy from src/kernel/scheduler and a CapacityLimiter from src/kernel/capacity exactly the way
+ * the Scheduler Durable Object does — enqueue on a lease request, pick when capacity is free,
+ * charge when the call ends — against a hosted-API provider model.
+ *
+ * Determinism: an integer-µs virtual clock, an event queue ordered by (time, sequence), and
+ * seeded random streams, one per concern. Workload randomness is keyed by program, and failure
+ * draws by (program, call, attempt), so all policies face the same programs and the same 502s.
+ * No Node built-ins here: the determinism test runs this file inside workerd.
+ */
+
+import {
+  nextRetry,
+  type RetryOptions,
+  resolveRetryOptions,
+} from "../../src/kernel/capacity/backoff.js";
+import {
+  type CapacityConfig,
+  CapacityLimiter,
+  type Permit,
+} from "../../src/kernel/capacity/limiter.js";
+import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
+import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
+import { type BackendParams, baseLatencyUs, Provider, slowdownFactor } from "./backend.js";
+import { exponential } from "./dist.js";
+import { EventQueue, type SimEvent } from "./events.js";
+import { EventHash } from "./hash.js";
+import { fairness, mean, percentile, WindowedSeries } from "./metrics.js";
+import {
+  generateProgram,
+  type ProgramSpec,
+  type StepSpec,
+  type WorkloadParams,
+} from "./workload.js";
+
+export interface BurstModel {
+  tenant: number;
+  /** Arrival rate while on, relative to the tenant's mean rate. */
+  factor: number;
+  meanOnUs: number;
+}
+
+export type ArrivalModel =
+  | {
+      kind: "open";
+      programsPerSec: number;
+      tenantShares: readonly number[];
+      burst: BurstModel | null;
+    }
+  | { kind: "closed"; agents: number; agentTenants: readonly number[] };
+
+export interface ClientParams {
+  /** kernel: CapacityLimiter with pool backoff and jittered retry; naive: resend after a fixed delay. */
+  mode: "kernel" | "naive";
+  /** The limits the client is configured with (may be wrong about the provider's). */
+  limits: CapacityConfig;
+  retry: RetryOptions;
+  /** 429s one call may meet before its program fails (kernel mode). */
+  maxRateLimitRetries: number;
+  naiveRetryDelayMs: number;
+  maxOutputTokens: number;
+}
+
+/** What only the SRPT oracle may ask. */
+export interface Oracle {
+  remainingWorkUs(processId: string): number;
+}
+
+export interface SimConfig {
+  scenario: string;
+  seed: number;
+  /** Offered load ρ (open loop) or number of agents (closed loop); reported as is. */
+  load: number;
+  policy: string;
+  makePolicy: (oracle: Oracle) => SchedPolicy;
+  workload: WorkloadParams;
+  tenantWeights: readonly number[];
+  arrivals: ArrivalModel;
+  /** Arrivals stop at this time; the run then drains. */
+  durationUs: number;
+  /** Programs arriving in [measureFromUs, measureToUs) are measured. */
+  measureFromUs: number;
+  measureToUs: number;
+  backend: BackendParams;
+  client: ClientParams;
+  windowUs: number;
+  /** A run that exceeds this many events is cut short (and says so). */
+  maxEvents: number;
+}
+
+export interface SimResult {
+  scenario: string;
+  seed: number;
+  policy: string;
+  load: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  tokenLatencyMs: number;
+  throughput: number;
+  jain: number;
+  inversions: number;
+  failureRate: number;
+  overspendTokens: number;
+  eventLogHash: string;
+  extras: {
+    measured: number;
+    completed: number;
+    failed: number;
+    budgetExhausted: number;
+    budgetViolations: number;
+    p99ByClassMs: number[];
+    maxWaitByClassMs: number[];
+    fairWindows: number;
+    maxServiceGap: number;
+    rateLimited: number;
+    retries: number;
+    wastedTokens: number;
+    events: number;
+    makespanS: number;
+    truncated: boolean;
+  };
+}
+
+enum Kind {
+  Arrival = 0,
+  CallEnd = 1,
+  StepReady = 2,
+  Retry = 3,
+  Wake = 4,
+  AgentStart = 5,
+}
+
+type Status = "running" | "exited" | "failed" | "budget_exhausted";
+
+interface Program {
+  idx: number;
+  id: string;
+  spec: ProgramSpec;
+  agent: number;
+  arrivalUs: number;
+  endUs: number;
+  status: Status;
+  stage: number;
+  pendingBranches: number;
+  branchStep: number[];
+  spentTokens: number;
+  queued: Set<string>;
+  inFlight: number;
+  remainingWorkUs: number;
+}
+
+interface Call {
+  prog: Program;
+  branch: number;
+  step: StepSpec;
+  task: SchedTask;
+  attempts: number;
+  rateLimits: number;
+  queuedAtUs: number;
+  permit: Permit | null;
+  grant: number;
+  startUs: number;
+  outputTokens: number;
+  failed: boolean;
+}
+
+const US_PER_MS = 1_000;
+
+/** Runs one simulation to completion. */
+export function runSim(config: SimConfig): SimResult {
+  return new Simulation(config).run();
+}
+
+class Simulation {
+  private readonly events = new EventQueue();
+  private readonly hash = new EventHash();
+  private readonly policy: SchedPolicy;
+  private readonly limiter: CapacityLimiter;
+  private readonly provider: Provider;
+  private readonly jitter: Rng;
+  private readonly retryOptions;
+  private readonly programs: Program[] = [];
+  private readonly byId = new Map<string, Program>();
+  private readonly calls = new Map<string, Call>();
+  private readonly queuedByClass: number[];
+  private readonly queuedByTenant: number[];
+  private readonly backlogSinceUs: number[];
+  private readonly service: WindowedSeries;
+  private readonly backlog: WindowedSeries;
+  private readonly failSeed: number;
+  private readonly arrivalRngs: Rng[] = [];
+  private readonly arrivalCount: number[] = [];
+  private readonly burstOnUntilUs: number[] = [];
+  private readonly agentRuns: number[] = [];
+  /** Picked but waiting for tokens/min: sent before anything else is picked. */
+  private head: Extract<Decision, { kind: "run" }> | null = null;
+  private wakeAtUs = Number.POSITIVE_INFINITY;
+  private nowUs = 0;
+  private inversions = 0;
+  private readonly maxWaitByClassUs: number[];
+  private retries = 0;
+  private wastedTokens = 0;
+  private rateLimitedSeen = 0;
+  private eventCount = 0;
+
+  constructor(private readonly c: SimConfig) {
+    const oracle: Oracle = {
+      remainingWorkUs: (id) => this.byId.get(id)?.remainingWorkUs ?? 0,
+    };
+    this.policy = c.makePolicy(oracle);
+    this.jitter = createRng(deriveSeed(c.seed, "jitter"));
+    this.failSeed = deriveSeed(c.seed, "failures");
+    const limits =
+      c.client.mode === "kernel"
+        ? c.client.limits
+        : { ...c.client.limits, requestsPerMin: 100_000_000, tokensPerMin: 10_000_000_000 };
+    this.limiter = new CapacityLimiter(limits, 0, this.jitter);
+    this.provider = new Provider(c.backend, 0);
+    this.retryOptions = resolveRetryOptions(c.client.retry);
+    const tenants = c.tenantWeights.length;
+    this.queuedByClass = [0, 0, 0];
+    this.maxWaitByClassUs = [0, 0, 0];
+    this.queuedByTenant = new Array(tenants).fill(0);
+    this.backlogSinceUs = new Array(tenants).fill(0);
+    this.service = new WindowedSeries(tenants, c.windowUs);
+    this.backlog = new WindowedSeries(tenants, c.windowUs);
+  }
+
+  run(): SimResult {
+    this.scheduleArrivals();
+    let truncated = false;
+    for (let e = this.events.pop(); e; e = this.events.pop()) {
+      if (++this.eventCount > this.c.maxEvents) {
+        truncated = true;
+        break;
+      }
+      this.nowUs = e.timeUs;
+      this.hash.int(e.timeUs);
+      this.hash.int(e.kind);
+      this.hash.int(e.a);
+      this.handle(e);
+    }
+    for (let t = 0; t < this.queuedByTenant.length; t++) {
+      if ((this.queuedByTenant[t] as number) > 0) {
+        this.backlog.add(
+          t,
+          this.nowUs - (this.backlogSinceUs[t] as number),
+          this.backlogSinceUs[t] as number,
+          this.nowUs,
+        );
+      }
+    }
+    return this.summarise(truncated);
+  }
+
+  private handle(e: SimEvent): void {
+    switch (e.kind) {
+      case Kind.Arrival:
+        this.arrive(e.a);
+        break;
+      case Kind.AgentStart:
+        this.agentStarts(e.a);
+        break;
+      case Kind.CallEnd:
+        this.callEnded(e.ref as Call);
+        break;
+      case Kind.StepReady: {
+        const { prog, branch } = e.ref as { prog: Program; branch: number };
+        if (prog.status === "running") this.advanceBranch(prog, branch);
+        break;
+      }
+      case Kind.Retry: {
+        const call = e.ref as Call;
+        if (call.prog.status === "running") this.enqueue(call);
+        break;
+      }
+      case Kind.Wake:
+        if (e.timeUs >= this.wakeAtUs) this.wakeAtUs = Number.POSITIVE_INFINITY;
+        break;
+    }
+    this.dispatch();
+  }
+
+  // ── Arrivals ────────────────────────────────────────────────────────────────────────────
+
+  private scheduleArrivals(): void {
+    const a = this.c.arrivals;
+    if (a.kind === "closed") {
+      const rng = createRng(deriveSeed(this.c.seed, "arrivals"));
+      for (let i = 0; i < a.agents; i++) {
+        this.agentRuns.push(0);
+        // Staggered over the first 10 s so agents do not start in lockstep.
+        this.events.push(Math.floor(rng.nextFloat() * 10_000_000), Kind.AgentStart, i);
+      }
+      return;
+    }
+    for (let t = 0; t < a.tenantShares.length; t++) {
+      this.arrivalRngs.push(createRng(deriveSeed(this.c.seed, `arrivals/${t}`)));
+      this.arrivalCount.push(0);
+      this.burstOnUntilUs.push(-1);
+      this.scheduleNextArrival(t, 0);
+    }
+  }
+
+  /** Poisson arrivals per tenant; a bursting tenant is on/off, at `factor`× its mean rate while on. */
+  private scheduleNextArrival(tenant: number, fromUs: number): void {
+    const a = this.c.arrivals;
+    if (a.kind !== "open") return;
+    const rng = this.arrivalRngs[tenant] as Rng;
+    const ratePerUs = (a.programsPerSec * (a.tenantShares[tenant] as number)) / 1_000_000;
+    if (ratePerUs <= 0) return;
+    let t = fromUs;
+    const burst = a.burst && a.burst.tenant === tenant ? a.burst : null;
+    if (!burst) {
+      t += Math.max(1, Math.round(exponential(rng, 1 / ratePerUs)));
+    } else {
+      const onRatePerUs = ratePerUs * burst.factor;
+      const meanOffUs = burst.meanOnUs * (burst.factor - 1);
+      for (;;) {
+        if (t >= (this.burstOnUntilUs[tenant] as number)) {
+          t += Math.round(exponential(rng, meanOffUs));
+          this.burstOnUntilUs[tenant] = t + Math.round(exponential(rng, burst.meanOnUs));
+        }
+        const next = t + Math.max(1, Math.round(exponential(rng, 1 / onRatePerUs)));
+        if (next < (this.burstOnUntilUs[tenant] as number)) {
+          t = next;
+          break;
+        }
+        t = this.burstOnUntilUs[tenant] as number;
+      }
+    }
+    if (t < this.c.durationUs) this.events.push(t, Kind.Arrival, tenant);
+  }
+
+  private arrive(tenant: number): void {
+    const n = this.arrivalCount[tenant] as number;
+    this.arrivalCount[tenant] = n + 1;
+    this.startProgram(`${tenant}.${n}`, tenant, -1);
+    this.scheduleNextArrival(tenant, this.nowUs);
+  }
+
+  /** A closed-loop agent starts its next program (keyed by agent and run, not by timing). */
+  private agentStarts(agent: number): void {
+    if (this.c.arrivals.kind !== "closed") return;
+    const tenants = this.c.arrivals.agentTenants;
+    const run = this.agentRuns[agent] as number;
+    this.agentRuns[agent] = run + 1;
+    this.startProgram(`a${agent}.${run}`, tenants[agent % tenants.length] as number, agent);
+  }
+
+  private startProgram(key: string, tenant: number, agent: number): void {
+    const spec = generateProgram(this.c.seed, key, tenant, this.c.workload, this.c.backend);
+    const idx = this.programs.length;
+    const prog: Program = {
+      idx,
+      id: `p${idx}`,
+      spec,
+      agent,
+      arrivalUs: this.nowUs,
+      endUs: -1,
+      status: "running",
+      stage: -1,
+      pendingBranches: 0,
+      branchStep: [],
+      spentTokens: 0,
+      queued: new Set(),
+      inFlight: 0,
+      remainingWorkUs: spec.workUs,
+    };
+    this.programs.push(prog);
+    this.byId.set(prog.id, prog);
+    this.startStage(prog, 0);
+  }
+
+  // ── Program progress ───────────────────────────────────────────────────────────────────
+
+  private startStage(prog: Program, stage: number): void {
+    const branches = prog.spec.stages[stage];
+    if (!branches) {
+      this.endProgram(prog, "exited");
+      return;
+    }
+    prog.stage = stage;
+    prog.pendingBranches = branches.length;
+    prog.branchStep = new Array(branches.length).fill(0);
+    for (let b = 0; b < branches.length && prog.status === "running"; b++)
+      this.advanceBranch(prog, b);
+  }
+
+  /** Issues the branch's current step as a lease request. */
+  private advanceBranch(prog: Program, branch: number): void {
+    const steps = prog.spec.stages[prog.stage]?.[branch] as StepSpec[];
+    const at = prog.branchStep[branch] as number;
+    const step = steps[at] as StepSpec;
+    const task: SchedTask = {
+      taskId: `${prog.id}/${prog.stage}.${branch}.${at}`,
+      processId: prog.id,
+      tenantId: `t${prog.spec.tenant}`,
+      priority: prog.spec.priority,
+      enqueuedAtMs: Math.floor(this.nowUs / US_PER_MS),
+      inputTokens: step.prefillTokens,
+      maxOutputTokens: this.c.client.maxOutputTokens,
+      budgetTokens: prog.spec.budgetTokens,
+      spentTokens: prog.spentTokens,
+    };
+    const call: Call = {
+      prog,
+      branch,
+      step,
+      task,
+      attempts: 0,
+      rateLimits: 0,
+      queuedAtUs: this.nowUs,
+      permit: null,
+      grant: 0,
+      startUs: 0,
+      outputTokens: 0,
+      failed: false,
+    };
+    this.calls.set(task.taskId, call);
+    this.enqueue(call);
+  }
+
+  private stepDone(call: Call): void {
+    const prog = call.prog;
+    prog.remainingWorkUs -= baseLatencyUs(
+      call.step.prefillTokens,
+      call.step.decodeTokens,
+      this.c.backend,
+    );
+    const steps = prog.spec.stages[prog.stage]?.[call.branch] as StepSpec[];
+    const next = (prog.branchStep[call.branch] as number) + 1;
+    prog.branchStep[call.branch] = next;
+    if (next < steps.length) {
+      if (call.step.gapUs > 0) {
+        this.events.push(this.nowUs + call.step.gapUs, Kind.StepReady, prog.idx, {
+          prog,
+          branch: call.branch,
+        });
+      } else {
+        this.advanceBranch(prog, call.branch);
+      }
+      return;
+    }
+    prog.pendingBranches--;
+    if (prog.pendingBranches === 0) this.startStage(prog, prog.stage + 1);
+  }
+
+  private endProgram(prog: Program, status: Exclude<Status, "running">): void {
+    if (prog.status !== "running") return;
+    prog.status = status;
+    prog.endUs = this.nowUs;
+    for (const taskId of prog.queued) {
+      const task = this.policy.remove(taskId);
+      if (task) this.dequeued(task);
+      if (this.head?.task.taskId !== taskId) this.calls.delete(taskId);
+    }
+    prog.queued.clear();
+    if (this.head && this.head.task.processId === prog.id) {
+      // Picked but not yet sent: give back what the pick reserved.
+      this.policy.charge(
+        this.head.task,
+        { inputTokens: 0, outputTokens: 0, runMs: 0 },
+        this.nowMs(),
+      );
+      this.dequeued(this.head.task);
+      this.calls.delete(this.head.task.taskId);
+      this.head = null;
+    }
+    if (prog.inFlight === 0) this.retire(prog);
+    if (prog.agent >= 0 && this.nowUs < this.c.durationUs) {
+      this.events.push(this.nowUs, Kind.AgentStart, prog.agent);
+    }
+  }
+
+  /** Last call of an ended program returned: the policy may forget it. */
+  private retire(prog: Program): void {
+    this.policy.forget(prog.id);
+    this.byId.delete(prog.id);
+  }
+
+  // ── The Scheduler's job: enqueue, pick, dispatch, charge ───────────────────────────────
+
+  private nowMs(): number {
+    return Math.floor(this.nowUs / US_PER_MS);
+  }
+
+  private enqueue(call: Call): void {
+    const prog = call.prog;
+    call.task.spentTokens = prog.spentTokens;
+    call.queuedAtUs = this.nowUs;
+    const result = this.policy.enqueue(call.task, this.nowMs());
+    if (!result.ok) {
+      this.calls.delete(call.task.taskId);
+      this.endProgram(prog, result.reason === "budget_exhausted" ? "budget_exhausted" : "failed");
+      return;
+    }
+    prog.queued.add(call.task.taskId);
+    this.queuedByClass[call.task.priority] = (this.queuedByClass[call.task.priority] as number) + 1;
+    this.backlogUp(prog.spec.tenant);
+  }
+
+  /** Bookkeeping for a request that left the queue (picked or removed). */
+  private dequeued(task: SchedTask): void {
+    const prog = this.byId.get(task.processId);
+    prog?.queued.delete(task.taskId);
+    this.queuedByClass[task.priority] = (this.queuedByClass[task.priority] as number) - 1;
+    if (prog) this.backlogDown(prog.spec.tenant);
+  }
+
+  private backlogUp(tenant: number): void {
+    const n = this.queuedByTenant[tenant] as number;
+    if (n === 0) this.backlogSinceUs[tenant] = this.nowUs;
+    this.queuedByTenant[tenant] = n + 1;
+  }
+
+  private backlogDown(tenant: number): void {
+    const n = (this.queuedByTenant[tenant] as number) - 1;
+    this.queuedByTenant[tenant] = n;
+    if (n === 0) {
+      const since = this.backlogSinceUs[tenant] as number;
+      this.backlog.add(tenant, this.nowUs - since, since, this.nowUs);
+    }
+  }
+
+  private dispatch(): void {
+    for (;;) {
+      const nowMs = this.nowMs();
+      if (!this.head) {
+        const free = this.limiter.check(0, nowMs);
+        if (!free.ok) {
+          this.wakeAt(free.retryAtMs);
+          return;
+        }
+        const d = this.policy.pick(nowMs);
+        if (!d) return;
+        this.hash.int(this.byId.get(d.task.processId)?.idx ?? -1);
+        this.hash.int(d.task.enqueuedAtMs);
+        if (d.kind === "end") {
+          this.dequeued(d.task);
+          this.calls.delete(d.task.taskId);
+          const prog = this.byId.get(d.task.processId);
+          if (prog) this.endProgram(prog, "budget_exhausted");
+          continue;
+        }
+        this.countInversion(d.task.priority);
+        // The head stays counted as queued (for backlog) until it is sent.
+        this.head = d;
+      }
+      const d = this.head;
+      const acquired = this.limiter.tryAcquire(d.task.inputTokens, nowMs);
+      if (!acquired.ok) {
+        this.wakeAt(acquired.retryAtMs);
+        return;
+      }
+      this.head = null;
+      this.dequeued(d.task);
+      this.send(d.task, d.maxOutputTokens, acquired.permit);
+    }
+  }
+
+  private countInversion(priority: number): void {
+    // The picked request already left the queue counts: anything still queued above it?
+    for (let c = 0; c < priority; c++) {
+      if ((this.queuedByClass[c] as number) > 0) {
+        this.inversions++;
+        return;
+      }
+    }
+  }
+
+  private wakeAt(retryAtMs: number | null): void {
+    if (retryAtMs === null) return; // a release will call dispatch again
+    const atUs = Math.max(this.nowUs + 1, retryAtMs * US_PER_MS);
+    if (atUs < this.wakeAtUs) {
+      this.wakeAtUs = atUs;
+      this.events.push(atUs, Kind.Wake, -1);
+    }
+  }
+
+  private send(task: SchedTask, grant: number, permit: Permit): void {
+    const call = this.calls.get(task.taskId) as Call;
+    const prog = call.prog;
+    const nowMs = this.nowMs();
+    const waitUs = this.nowUs - call.queuedAtUs;
+    if (waitUs > (this.maxWaitByClassUs[task.priority] as number))
+      this.maxWaitByClassUs[task.priority] = waitUs;
+    call.attempts++;
+    const answer = this.provider.admit(task.inputTokens, nowMs);
+    if (!answer.ok) {
+      this.rateLimitedSeen++;
+      this.limiter.release(permit, 0, nowMs);
+      call.rateLimits++;
+      if (this.c.client.mode === "naive") {
+        this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, nowMs);
+        this.retryNaive(call);
+        return;
+      }
+      this.limiter.onRateLimited(answer.retryAfterMs, nowMs);
+      if (call.rateLimits > this.c.client.maxRateLimitRetries) {
+        this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, nowMs);
+        this.calls.delete(task.taskId);
+        this.endProgram(prog, "failed");
+        return;
+      }
+      // The policy already chose this call: it goes first when the pause ends, keeping its
+      // grant and reservation, instead of queueing again behind whatever came since.
+      this.retries++;
+      this.head = { kind: "run", task, maxOutputTokens: grant };
+      this.queuedByClass[task.priority] = (this.queuedByClass[task.priority] as number) + 1;
+      this.backlogUp(prog.spec.tenant);
+      call.queuedAtUs = this.nowUs;
+      return;
+    }
+    call.permit = permit;
+    call.grant = grant;
+    call.startUs = this.nowUs;
+    call.outputTokens = Math.min(call.step.decodeTokens, grant);
+    prog.inFlight++;
+    const latencyUs = Math.round(
+      baseLatencyUs(task.inputTokens, call.outputTokens, this.c.backend) *
+        slowdownFactor(this.provider.inFlight, this.c.backend),
+    );
+    const failRng = createRng(
+      deriveSeed(this.failSeed, `${prog.idx}/${task.taskId}/${call.attempts}`),
+    );
+    call.failed = failRng.nextFloat() < this.c.backend.failProbability;
+    let durationUs = latencyUs;
+    if (call.failed) {
+      const fraction = failRng.nextFloat();
+      durationUs = Math.max(1, Math.floor(latencyUs * fraction));
+      call.outputTokens = Math.floor(call.outputTokens * fraction);
+    }
+    this.hash.int(prog.idx);
+    this.hash.int(durationUs);
+    this.events.push(this.nowUs + durationUs, Kind.CallEnd, prog.idx, call);
+  }
+
+  private retryNaive(call: Call): void {
+    if (call.attempts >= this.retryOptions.maxAttempts) {
+      this.calls.delete(call.task.taskId);
+      this.endProgram(call.prog, "failed");
+      return;
+    }
+    this.retries++;
+    this.events.push(
+      this.nowUs + this.c.client.naiveRetryDelayMs * US_PER_MS,
+      Kind.Retry,
+      call.prog.idx,
+      call,
+    );
+  }
+
+  private callEnded(call: Call): void {
+    const prog = call.prog;
+    const nowMs = this.nowMs();
+    const used = call.task.inputTokens + call.outputTokens;
+    prog.inFlight--;
+    prog.spentTokens += used;
+    this.provider.finish(call.outputTokens, nowMs);
+    this.limiter.release(call.permit as Permit, used, nowMs);
+    const runMs = Math.round((this.nowUs - call.startUs) / US_PER_MS);
+    this.policy.charge(
+      call.task,
+      { inputTokens: call.task.inputTokens, outputTokens: call.outputTokens, runMs },
+      nowMs,
+    );
+    const weighted = call.task.inputTokens + 2 * call.outputTokens;
+    this.service.add(prog.spec.tenant, weighted, call.startUs, this.nowUs);
+    call.permit = null;
+
+    if (prog.status !== "running") {
+      this.wastedTokens += used;
+      this.calls.delete(call.task.taskId);
+      if (prog.inFlight === 0) this.retire(prog);
+      return;
+    }
+    if (!call.failed) {
+      this.limiter.onSuccess();
+      this.calls.delete(call.task.taskId);
+      this.stepDone(call);
+      return;
+    }
+    this.wastedTokens += used;
+    if (this.c.client.mode === "naive") {
+      this.retryNaive(call);
+      return;
+    }
+    // 429s do not use up the transient-failure attempts: they have their own bound.
+    const attempts = call.attempts - call.rateLimits;
+    const decision = nextRetry(attempts, 502, null, this.retryOptions, this.jitter);
+    if (!decision.retry) {
+      this.calls.delete(call.task.taskId);
+      this.endProgram(prog, "failed");
+      return;
+    }
+    this.retries++;
+    this.events.push(this.nowUs + decision.delayMs * US_PER_MS, Kind.Retry, prog.idx, call);
+  }
+
+  // ── Results ─────────────────────────────────────────────────────────────────────────────
+
+  private summarise(truncated: boolean): SimResult {
+    const c = this.c;
+    const measured = this.programs.filter(
+      (p) => p.arrivalUs >= c.measureFromUs && p.arrivalUs < c.measureToUs,
+    );
+    const completed = measured.filter((p) => p.status === "exited");
+    const jctMs = completed.map((p) => (p.endUs - p.arrivalUs) / US_PER_MS);
+    const tokenLatency = completed.map(
+      (p) => (p.endUs - p.arrivalUs) / US_PER_MS / Math.max(1, p.spec.outputTokens),
+    );
+    const failed = measured.filter((p) => p.status === "failed").length;
+    const exhausted = measured.filter((p) => p.status === "budget_exhausted").length;
+    let overspend = 0;
+    let violations = 0;
+    for (const p of this.programs) {
+      const over = p.spentTokens - p.spec.budgetTokens;
+      if (over > 0) {
+        violations++;
+        overspend = Math.max(overspend, over);
+      }
+    }
+    const p99ByClassMs = [0, 1, 2].map((k) =>
+      percentile(
+        completed
+          .filter((p) => p.spec.priority === k)
+          .map((p) => (p.endUs - p.arrivalUs) / US_PER_MS),
+        0.99,
+      ),
+    );
+    const makespanUs = Math.max(1, ...this.programs.map((p) => p.endUs));
+    const allCompleted = this.programs.filter((p) => p.status === "exited").length;
+    const fair = fairness(this.service, this.backlog, c.tenantWeights);
+    const ended = completed.length + failed;
+    const result: SimResult = {
+      scenario: c.scenario,
+      seed: c.seed,
+      policy: c.policy,
+      load: c.load,
+      p50Ms: round(percentile(jctMs, 0.5), 1),
+      p95Ms: round(percentile(jctMs, 0.95), 1),
+      p99Ms: round(percentile(jctMs, 0.99), 1),
+      tokenLatencyMs: round(mean(tokenLatency), 3),
+      throughput: round((allCompleted / makespanUs) * 60_000_000, 3),
+      jain: round(fair.jain, 4),
+      inversions: this.inversions,
+      failureRate: round(ended === 0 ? 0 : failed / ended, 4),
+      overspendTokens: overspend,
+      eventLogHash: "",
+      extras: {
+        measured: measured.length,
+        completed: completed.length,
+        failed,
+        budgetExhausted: exhausted,
+        budgetViolations: violations,
+        p99ByClassMs: p99ByClassMs.map((v) => round(v, 1)),
+        maxWaitByClassMs: this.maxWaitByClassUs.map((v) => round(v / US_PER_MS, 1)),
+        fairWindows: fair.windows,
+        maxServiceGap: round(fair.maxServiceGap, 1),
+        rateLimited: this.rateLimitedSeen,
+        retries: this.retries,
+        wastedTokens: this.wastedTokens,
+        events: this.eventCount,
+        makespanS: round(makespanUs / 1_000_000, 1),
+        truncated,
+      },
+    };
+    // Every reported number is folded in too, so no metric can change with the hash unchanged.
+    this.hash.text(JSON.stringify(result));
+    result.eventLogHash = this.hash.digest();
+    return result;
+  }
+}
+
+function round(x: number, digits: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

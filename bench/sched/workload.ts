@@ -1,0 +1,216 @@
+/**
+ * The synthetic multi-agent workload (BENCH-SCHED §3). Each program is generated whole when it
+ * arrives, from its own random streams keyed by (seed, concern, program key), so every policy
+ * sees exactly the same programs, and a program's shape does not depend on any other program.
+ */
+
+import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
+import { type BackendParams, baseLatencyUs } from "./backend.js";
+import { clampInt, intBetween, lognormal, lognormalMean, weightedIndex } from "./dist.js";
+
+export const PROGRAM_KINDS = ["chat", "react", "mcts", "coding"] as const;
+export type ProgramKind = (typeof PROGRAM_KINDS)[number];
+
+/** One model call and the tool (or approval) time that follows it before the next step. */
+export interface StepSpec {
+  prefillTokens: number;
+  decodeTokens: number;
+  gapUs: number;
+}
+
+/** A program: stages run one after another; each stage's branches run in parallel. */
+export interface ProgramSpec {
+  key: string;
+  kind: ProgramKind;
+  tenant: number;
+  priority: number;
+  stages: StepSpec[][][];
+  calls: number;
+  needTokens: number;
+  outputTokens: number;
+  budgetTokens: number;
+  /** Sum of idle-provider call latencies: what the SRPT oracle knows and no policy does. */
+  workUs: number;
+}
+
+export interface WorkloadParams {
+  /** Share of each program kind, in PROGRAM_KINDS order. */
+  mix: readonly number[];
+  priorityShares: readonly number[];
+  underBudgetFraction: number;
+}
+
+/** Limits of the generated shapes (BENCH-SCHED §3 table). */
+export const WORKLOAD_LIMITS = {
+  contextTokens: 128_000,
+  codingPrefillMaxTokens: 60_000,
+  maxOutputTokens: 4_096,
+  toolTimeoutUs: 60_000_000,
+  maxGapUs: 600_000_000,
+} as const;
+
+const BUDGET_FACTOR = 1.5;
+const UNDER_BUDGET_FACTOR = 0.5;
+
+type ToolKind = "generic" | "http_fetch" | "sandbox_exec";
+
+/** Tool time: lognormal (generic: median 400 ms, P99 15 s), 1% hangs reaped at the timeout, 5% wait for an approval. */
+function toolGapUs(rng: Rng, kind: ToolKind): number {
+  if (rng.nextFloat() < 0.01) return WORKLOAD_LIMITS.toolTimeoutUs;
+  let ms: number;
+  if (kind === "http_fetch") ms = lognormal(rng, 300, 1.0);
+  else if (kind === "sandbox_exec") ms = lognormal(rng, 3_000, 1.0);
+  else ms = lognormal(rng, 400, Math.log(15_000 / 400) / 2.326);
+  // A destructive call waits for a human (median 30 s); a denial is returned to the model, so
+  // the program goes on either way.
+  if (rng.nextFloat() < 0.05) ms += lognormal(rng, 30_000, 1.0);
+  return Math.min(WORKLOAD_LIMITS.maxGapUs, Math.round(ms * 1_000));
+}
+
+function chat(shape: Rng, tokens: Rng): StepSpec[][][] {
+  const turns = clampInt(lognormalMean(shape, 6.7, 0.8), 1, 80);
+  const steps: StepSpec[] = [];
+  let history = 0;
+  for (let i = 0; i < turns; i++) {
+    const user = clampInt(lognormalMean(tokens, 256, 0.8), 8, 8_192);
+    const decode = clampInt(lognormalMean(tokens, 277, 0.9), 1, WORKLOAD_LIMITS.maxOutputTokens);
+    steps.push({
+      prefillTokens: Math.min(WORKLOAD_LIMITS.contextTokens, history + user),
+      decodeTokens: decode,
+      gapUs: 0,
+    });
+    history += user + decode;
+  }
+  return [[steps]];
+}
+
+function react(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
+  const calls = clampInt(lognormalMean(shape, 10.8, 0.6), 1, 70);
+  const steps: StepSpec[] = [];
+  for (let i = 0; i < calls; i++) {
+    steps.push({
+      prefillTokens: clampInt(lognormalMean(tokens, 735, 0.5), 32, 32_000),
+      decodeTokens: clampInt(lognormalMean(tokens, 34, 0.6), 1, WORKLOAD_LIMITS.maxOutputTokens),
+      gapUs:
+        i + 1 < calls ? toolGapUs(tools, tools.nextFloat() < 0.5 ? "http_fetch" : "generic") : 0,
+    });
+  }
+  return [[steps]];
+}
+
+function mcts(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
+  const levels = intBetween(shape, 3, 6);
+  const stages: StepSpec[][][] = [];
+  for (let l = 0; l < levels; l++) {
+    const fanOut = intBetween(shape, 4, 8);
+    const branches: StepSpec[][] = [];
+    for (let b = 0; b < fanOut; b++) {
+      const depth = intBetween(shape, 4, 8);
+      const steps: StepSpec[] = [];
+      for (let s = 0; s < depth; s++) {
+        const tool = s + 1 < depth && tools.nextFloat() < 0.5;
+        steps.push({
+          prefillTokens: clampInt(lognormalMean(tokens, 467, 0.5), 32, 32_000),
+          decodeTokens: clampInt(
+            lognormalMean(tokens, 73, 0.7),
+            1,
+            WORKLOAD_LIMITS.maxOutputTokens,
+          ),
+          gapUs: tool ? toolGapUs(tools, "generic") : 0,
+        });
+      }
+      branches.push(steps);
+    }
+    stages.push(branches);
+  }
+  return stages;
+}
+
+function coding(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
+  const calls = intBetween(shape, 30, 300);
+  const steps: StepSpec[] = [];
+  let context = 4_000;
+  for (let i = 0; i < calls; i++) {
+    const decode = clampInt(lognormal(tokens, 600, 0.5), 200, 2_000);
+    steps.push({
+      prefillTokens: Math.min(WORKLOAD_LIMITS.codingPrefillMaxTokens, context),
+      decodeTokens: decode,
+      gapUs:
+        i + 1 < calls ? toolGapUs(tools, tools.nextFloat() < 0.6 ? "sandbox_exec" : "generic") : 0,
+    });
+    context += decode + clampInt(lognormalMean(tokens, 400, 0.8), 0, 8_000);
+  }
+  return [[steps]];
+}
+
+/**
+ * Generates program `key` of `tenant`.
+ *
+ * @example generateProgram(1, "0.17", 0, params, DEFAULT_BACKEND)
+ */
+export function generateProgram(
+  seed: number,
+  key: string,
+  tenant: number,
+  params: WorkloadParams,
+  backend: BackendParams,
+): ProgramSpec {
+  const shape = createRng(deriveSeed(seed, `shape/${key}`));
+  const tokens = createRng(deriveSeed(seed, `tokens/${key}`));
+  const tools = createRng(deriveSeed(seed, `tools/${key}`));
+  const kind = PROGRAM_KINDS[weightedIndex(shape, params.mix)] as ProgramKind;
+  const priority = weightedIndex(shape, params.priorityShares);
+  const underBudget = shape.nextFloat() < params.underBudgetFraction;
+  let stages: StepSpec[][][];
+  if (kind === "chat") stages = chat(shape, tokens);
+  else if (kind === "react") stages = react(shape, tokens, tools);
+  else if (kind === "mcts") stages = mcts(shape, tokens, tools);
+  else stages = coding(shape, tokens, tools);
+
+  let calls = 0;
+  let needTokens = 0;
+  let outputTokens = 0;
+  let workUs = 0;
+  for (const stage of stages) {
+    for (const branch of stage) {
+      for (const s of branch) {
+        calls++;
+        needTokens += s.prefillTokens + s.decodeTokens;
+        outputTokens += s.decodeTokens;
+        workUs += baseLatencyUs(s.prefillTokens, s.decodeTokens, backend);
+      }
+    }
+  }
+  const factor = underBudget ? UNDER_BUDGET_FACTOR : BUDGET_FACTOR;
+  return {
+    key,
+    kind,
+    tenant,
+    priority,
+    stages,
+    calls,
+    needTokens,
+    outputTokens,
+    budgetTokens: Math.floor(needTokens * factor),
+    workUs,
+  };
+}
+
+/** Mean idle-provider work (µs of call time) and tokens per program, from a fixed calibration sample. */
+export function calibrate(
+  params: WorkloadParams,
+  backend: BackendParams,
+  samples = 4_000,
+): { workUs: number; tokens: number; calls: number } {
+  let workUs = 0;
+  let tokens = 0;
+  let calls = 0;
+  for (let i = 0; i < samples; i++) {
+    // A fixed seed: capacity (and so each load level) must not move with the run's seed.
+    const p = generateProgram(0x5eed, `calibration/${i}`, 0, params, backend);
+    workUs += p.workUs;
+    tokens += p.needTokens;
+    calls += p.calls;
+  }
+  return { workUs: workUs / samples, tokens: tokens / samples, calls: calls / samples };
+}
