@@ -17,9 +17,12 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "test-admin-token",
             TEST_MIGRATIONS: migrations,
             STANDIN_OPENAI_PORT: inject("standinOpenaiPort"),
+            STANDIN_MCP_PORT: inject("standinMcpPort"),
             // `openai:<scenario>` models reach the stand-in, which picks the scenario by model.
             OPENAI_BASE_URL: `http://127.0.0.1:${inject("standinOpenaiPort")}/v1`,
             OPENAI_API_KEY: "test-key",
+            // test/mcp: the one browser origin allowed to call /mcp besides loopback ones.
+            MCP_ALLOWED_ORIGINS: "https://app.example",
           },
         },
       })),
@@ -28,6 +31,9 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "node_modules/**"],
       setupFiles: ["./test/setup.ts"],
+      // Integration tests drive real Durable Objects, alarms and the stand-in servers on a
+      // 2-core machine; this bounds a hung test, it is not a performance threshold.
+      testTimeout: 30_000,
       globalSetup: ["./test/standin/global-setup.ts"],
     },
   };

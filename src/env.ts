@@ -9,6 +9,12 @@ export interface Env {
   SCHEDULER: DurableObjectNamespace<Scheduler>;
   /** The system administrator's bearer token (a Worker secret; `.dev.vars` locally). */
   ADMIN_TOKEN: string;
+  /** How long a parked call waits for a person's decision, in ms (default one hour). */
+  APPROVAL_TTL_MS?: string;
+  /** The OAuth authorization server's clients, grants and tokens (hashed; props encrypted). */
+  OAUTH_KV: KVNamespace;
+  /** Comma-separated origins a browser MCP client may call /mcp from (loopback is allowed locally). */
+  MCP_ALLOWED_ORIGINS?: string;
   /** JSON: per-pool configuration, `{ "<model id>": {…}, "default": {…} }` (see pool-config.ts). */
   MODEL_POOLS?: string;
   /** Workers AI, for `workers-ai:` models. */

@@ -211,3 +211,33 @@ export async function poolStats(pool: string): Promise<
 export function finishTurn(result: unknown): Record<string, unknown> {
   return { toolCalls: [{ name: "finish", arguments: { result } }] };
 }
+
+/** A process record with the fields the agent-loop tests read. */
+export type FullProcess = ProcessBody & {
+  usage: { tokensIn: number; tokensOut: number; toolCalls: number; costMicroUsd: number };
+  stats: { steps: number; modelCalls: number; waitMs: number; runMs: number; retries: number };
+  result: unknown;
+  note: string | null;
+  pendingPause: unknown;
+  waitingOn: { kind: string; approvalId?: string } | null;
+};
+
+/** True once a process has reached a terminal state. */
+export const ended = (p: ProcessBody) =>
+  ["exited", "terminated", "failed", "budget_exhausted"].includes(p.status);
+
+export interface EventBody {
+  seq: number;
+  event: string;
+  reason: string | null;
+  from: string | null;
+  to: string;
+}
+
+/** The first 100 events of a process's log. */
+export async function eventsOf(token: string, id: string): Promise<EventBody[]> {
+  const res = await call<{ items: EventBody[] }>("GET", `/v1/processes/${id}/events?limit=100`, {
+    token,
+  });
+  return res.body.items;
+}

@@ -1,10 +1,22 @@
 /**
- * The named scenarios (BENCH-SCHED §6, adapted to the hosted-API backend). Each expands into
- * cases (one per load level); every case runs every policy. Capacity is calibrated once from a
- * fixed sample, so a load level means the same offered work whatever the seed.
+ * The named scenarios (BENCH-SCHED §6). Each expands into cases (one per load level); every case
+ * runs every policy. Capacity is calibrated once from a fixed sample, so a load level means the
+ * same offered work whatever the seed.
+ *
+ * S1 (mixed programs) runs on several backends, because whether ordering can matter at all
+ * depends on what the binding limit is: `mixed-engine` is S1 as BENCH-SCHED specifies it (engine
+ * mode B), `mixed-engine-kv` the same on an engine with little KV memory, `mixed-api` the
+ * hosted-API pool bound by tokens/min, `mixed-api-c16` / `mixed-api-c8` API pools bound by
+ * concurrency. The other scenarios run on the hosted API.
  */
 
 import { type BackendParams, DEFAULT_BACKEND } from "./backend.js";
+import {
+  DEFAULT_ENGINE,
+  type EngineCapacity,
+  type EngineParams,
+  engineCapacity,
+} from "./engine.js";
 import type { ArrivalModel, ClientParams, SimConfig } from "./sim.js";
 import { calibrate, type WorkloadParams } from "./workload.js";
 
@@ -19,6 +31,8 @@ const TENANT_SHARES = TENANT_WEIGHTS.map((w) => w / WEIGHT_SUM);
 
 /** chat, react, mcts, coding. */
 const MIXED: readonly number[] = [0.32, 0.32, 0.32, 0.04];
+/** BENCH-SCHED S1: chat + react + mcts in equal shares (the engine scenarios). */
+const S1_MIX: readonly number[] = [1 / 3, 1 / 3, 1 / 3, 0];
 const STORM_MIX: readonly number[] = [0.4, 0.4, 0.2, 0];
 const PRIORITY_SHARES = [0.2, 0.6, 0.2];
 
@@ -32,6 +46,8 @@ export interface Case {
 export interface Scenario {
   name: string;
   description: string;
+  /** The backend and its binding limit, as the targets summary names it. */
+  backend: string;
   cases(quick: boolean): Case[];
 }
 
@@ -43,6 +59,7 @@ const MIN = 60_000_000;
  */
 const WARMUP_SHARE = 1 / 3;
 const MEASURE_END_SHARE = 5 / 6;
+const ENGINE_WARMUP_SHARE = 1 / 5;
 
 function kernelClient(backend: BackendParams): ClientParams {
   return {
@@ -59,21 +76,110 @@ function kernelClient(backend: BackendParams): ClientParams {
   };
 }
 
+/** A hosted-API pool: the limits the provider enforces and the client is configured with. */
+export interface ApiPool {
+  maxConcurrent: number;
+  /** null: not limited (the provider imposes no tokens/min or requests/min on this pool). */
+  tokensPerMin: number | null;
+  /** The limit that defines capacity, so what offered load ρ is a share of. */
+  binding: "tokens/min" | "concurrency";
+}
+
 /**
  * The pool of the open-loop scenarios, sized like a typical API-key tier: 1M tokens/min is the
- * binding limit, as it is for most hosted APIs; 32 concurrent calls is above the ~10 calls in
- * flight at full load, and requests/min is twice what full load needs.
+ * binding limit, as it is for the large hosted APIs (OpenAI, Anthropic and Workers AI publish
+ * per-minute request and token limits, not concurrency caps); 32 concurrent calls is above the
+ * ~10 calls in flight at full load, and requests/min is twice what full load needs.
  *
  * Pool size matters. In a pool much larger than one agent's demand (tried: 6M tokens/min, 256
  * concurrent) per-minute demand is the sum of many agents, smooth enough that the one-minute
- * bucket never empties below ~97% load and every policy ties; likewise with concurrency as the
- * only limit, the provider's slowdown band above 0.8·C soaks up bursts.
+ * bucket never empties below ~97% load and every policy ties.
  */
-export const OPEN_POOL = { maxConcurrent: 32, tokensPerMin: 1_000_000 } as const;
+export const OPEN_POOL: ApiPool = {
+  maxConcurrent: 32,
+  tokensPerMin: 1_000_000,
+  binding: "tokens/min",
+};
 
 /**
- * An open-loop case at offered load ρ: programs arrive at ρ × TPM / (mean tokens per program),
- * so ρ is the offered share of the pool's tokens/min.
+ * A pool bound by concurrency only (`mixed-api-c8`, `mixed-api-c16`): what an OpenAI-compatible
+ * server run by the user imposes (Ollama's OLLAMA_NUM_PARALLEL, llama.cpp's --parallel slots,
+ * vLLM's max_num_seqs on a small GPU, typically 1–16), and what the hosted providers that cap
+ * concurrency publish for an account (Scaleway Generative APIs: 25 concurrent requests; Comfy's
+ * API nodes: 5 for a new account up to 40). Tokens/min and requests/min are left unlimited so
+ * that concurrency alone binds. See README "Pool shapes".
+ */
+export function concurrencyPool(maxConcurrent: number): ApiPool {
+  return { maxConcurrent, tokensPerMin: null, binding: "concurrency" };
+}
+
+/** Not a limit: larger than anything the workload can ask for. */
+const UNLIMITED = { requestsPerMin: 100_000_000, tokensPerMin: 10_000_000_000 } as const;
+
+const calibrations = new Map<string, ReturnType<typeof calibrate>>();
+const engineCalibrations = new Map<string, EngineCapacity>();
+
+function calibrated(workload: WorkloadParams): ReturnType<typeof calibrate> {
+  const key = JSON.stringify(workload);
+  let cal = calibrations.get(key);
+  if (!cal) {
+    cal = calibrate(workload, DEFAULT_BACKEND);
+    calibrations.set(key, cal);
+  }
+  return cal;
+}
+
+/** Engine capacity for a workload (memoised: the calibration sample costs ~0.2 s). */
+export function calibratedEngine(workload: WorkloadParams, engine: EngineParams): EngineCapacity {
+  const key = JSON.stringify([workload, engine]);
+  let cap = engineCalibrations.get(key);
+  if (!cap) {
+    cap = engineCapacity(workload, engine);
+    engineCalibrations.set(key, cap);
+  }
+  return cap;
+}
+
+/**
+ * Programs per second the pool sustains at most: tokens/min over tokens per program when that
+ * binds; with concurrency binding, C calls always in flight, each slowed by the provider's
+ * full-cap factor, over call time per program.
+ */
+function poolCapacityPerSec(pool: ApiPool, workload: WorkloadParams): number {
+  const cal = calibrated(workload);
+  if (pool.binding === "tokens/min") return (pool.tokensPerMin as number) / 60 / cal.tokens;
+  const slowestUs = cal.workUs * (1 + DEFAULT_BACKEND.slowdownMax);
+  return (pool.maxConcurrent * 1_000_000) / slowestUs;
+}
+
+function measured(
+  scenario: string,
+  rho: number,
+  workload: WorkloadParams,
+  durationUs: number,
+  programsPerSec: number,
+  burst: Extract<ArrivalModel, { kind: "open" }>["burst"],
+  warmupShare: number,
+): Case["config"] {
+  return {
+    scenario,
+    load: rho,
+    workload,
+    tenantWeights: TENANT_WEIGHTS,
+    arrivals: { kind: "open", programsPerSec, tenantShares: TENANT_SHARES, burst },
+    durationUs,
+    measureFromUs: Math.floor(durationUs * warmupShare),
+    measureToUs: Math.floor(durationUs * MEASURE_END_SHARE),
+    backend: DEFAULT_BACKEND,
+    client: kernelClient(DEFAULT_BACKEND),
+    windowUs: MIN,
+    maxEvents: 20_000_000,
+  };
+}
+
+/**
+ * An open-loop case on a hosted-API pool at offered load ρ: programs arrive at ρ × the pool's
+ * capacity in programs/s (see `poolCapacityPerSec`).
  */
 function openCase(
   scenario: string,
@@ -81,37 +187,63 @@ function openCase(
   workload: WorkloadParams,
   durationUs: number,
   burst: Extract<ArrivalModel, { kind: "open" }>["burst"],
+  pool: ApiPool = OPEN_POOL,
 ): Case {
-  const cal = calibrate(workload, DEFAULT_BACKEND);
-  const saturationPerSec = OPEN_POOL.tokensPerMin / 60 / cal.tokens;
+  const cal = calibrated(workload);
+  const saturationPerSec = poolCapacityPerSec(pool, workload);
   const backend: BackendParams = {
     ...DEFAULT_BACKEND,
-    maxConcurrent: OPEN_POOL.maxConcurrent,
-    tokensPerMin: OPEN_POOL.tokensPerMin,
-    requestsPerMin: Math.ceil(2 * saturationPerSec * cal.calls * 60),
+    maxConcurrent: pool.maxConcurrent,
+    ...(pool.tokensPerMin === null
+      ? UNLIMITED
+      : {
+          tokensPerMin: pool.tokensPerMin,
+          requestsPerMin: Math.ceil(2 * saturationPerSec * cal.calls * 60),
+        }),
   };
+  const config = measured(
+    scenario,
+    rho,
+    workload,
+    durationUs,
+    rho * saturationPerSec,
+    burst,
+    WARMUP_SHARE,
+  );
   return {
     load: rho,
     naiveBaseline: false,
-    config: {
-      scenario,
-      load: rho,
-      workload,
-      tenantWeights: TENANT_WEIGHTS,
-      arrivals: {
-        kind: "open",
-        programsPerSec: rho * saturationPerSec,
-        tenantShares: TENANT_SHARES,
-        burst,
-      },
-      durationUs,
-      measureFromUs: Math.floor(durationUs * WARMUP_SHARE),
-      measureToUs: Math.floor(durationUs * MEASURE_END_SHARE),
-      backend,
-      client: kernelClient(backend),
-      windowUs: MIN,
-      maxEvents: 20_000_000,
-    },
+    config: { ...config, backend, client: kernelClient(backend) },
+  };
+}
+
+/**
+ * An open-loop case on a self-hosted engine (backend model B) at offered load ρ of its capacity
+ * (`engineCapacity`: a batch kept full). Agentic programs here last minutes, not hours (no coding
+ * agents, and the engine decodes a token in ~20 ms under load), so runs are shorter than on the
+ * API pools and the first fifth is warm-up.
+ */
+function engineCase(
+  scenario: string,
+  rho: number,
+  workload: WorkloadParams,
+  engine: EngineParams,
+  durationUs: number,
+): Case {
+  const cap = calibratedEngine(workload, engine);
+  const config = measured(
+    scenario,
+    rho,
+    workload,
+    durationUs,
+    rho * cap.programsPerSec,
+    null,
+    ENGINE_WARMUP_SHARE,
+  );
+  return {
+    load: rho,
+    naiveBaseline: false,
+    config: { ...config, engine: { params: engine, decodeTokenUs: cap.decodeTokenUs } },
   };
 }
 
@@ -121,18 +253,77 @@ const workload = (underBudgetFraction: number, mix = MIXED): WorkloadParams => (
   underBudgetFraction,
 });
 
+/**
+ * The S1 engine: BENCH-SCHED's iteration costs with vLLM's default batch cap (256) and the KV
+ * cache an 8B model in bf16 (128 KiB of KV per token) gets on one 80 GB GPU at vLLM's default
+ * gpu_memory_utilization 0.9 (~72 GB − 16 GB of weights − activations ≈ 50 GB ≈ 400k tokens).
+ */
+const ENGINE: EngineParams = DEFAULT_ENGINE;
+/**
+ * The same model on a 24 GB GPU (L4, A10G): ~21.6 GB usable − 16 GB of weights − activations
+ * leaves ~4 GB, about 32k tokens of KV, so memory, not the batch cap, limits the batch.
+ */
+const SMALL_KV_ENGINE: EngineParams = { ...DEFAULT_ENGINE, kvCapacityTokens: 32_000 };
+
+const LOADS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+const QUICK_LOADS = [0.5, 0.8, 0.95];
+
 export const SCENARIOS: Scenario[] = [
   {
-    name: "mixed",
-    description:
-      "S1 mixed programs (chat/react/mcts/coding), open loop, load sweep 50%–95% of capacity",
+    name: "mixed-engine",
+    backend: `engine B=${ENGINE.maxBatch}, KV ${ENGINE.kvCapacityTokens / 1_000}k tokens`,
+    description: `S1 mixed programs (chat/react/mcts equal shares) on a self-hosted engine (model B: B=${ENGINE.maxBatch}, KV ${ENGINE.kvCapacityTokens / 1_000}k tokens, quantum ${ENGINE.quantumTokens} tokens), load sweep 50%–95% of capacity`,
     cases: (quick) =>
-      (quick ? [0.5, 0.8, 0.95] : [0.5, 0.6, 0.7, 0.8, 0.9, 0.95]).map((rho) =>
-        openCase("mixed", rho, workload(0), (quick ? 180 : 720) * MIN, null),
+      (quick ? QUICK_LOADS : LOADS).map((rho) =>
+        engineCase("mixed-engine", rho, workload(0, S1_MIX), ENGINE, (quick ? 15 : 40) * MIN),
       ),
   },
   {
+    name: "mixed-engine-kv",
+    backend: `engine B=${SMALL_KV_ENGINE.maxBatch}, KV ${SMALL_KV_ENGINE.kvCapacityTokens / 1_000}k tokens`,
+    description: `S1 on an engine short of KV memory (B=${SMALL_KV_ENGINE.maxBatch}, KV ${SMALL_KV_ENGINE.kvCapacityTokens / 1_000}k tokens), load sweep 50%–95% of capacity`,
+    cases: (quick) =>
+      (quick ? QUICK_LOADS : LOADS).map((rho) =>
+        engineCase(
+          "mixed-engine-kv",
+          rho,
+          workload(0, S1_MIX),
+          SMALL_KV_ENGINE,
+          (quick ? 15 : 40) * MIN,
+        ),
+      ),
+  },
+  {
+    name: "mixed-api",
+    backend: "hosted API, 1M tokens/min binds (32 concurrent)",
+    description:
+      "S1 workload (chat/react/mcts/coding) on a hosted-API pool bound by tokens/min (1M/min, 32 concurrent), load sweep 50%–95%",
+    cases: (quick) =>
+      (quick ? QUICK_LOADS : LOADS).map((rho) =>
+        openCase("mixed-api", rho, workload(0), (quick ? 180 : 720) * MIN, null),
+      ),
+  },
+  ...[16, 8].map(
+    (c): Scenario => ({
+      name: `mixed-api-c${c}`,
+      backend: `hosted API, ${c} concurrent binds (tokens/min unlimited)`,
+      description: `the mixed-api sweep on a pool bound by concurrency only (${c} concurrent calls, tokens/min and requests/min unlimited)`,
+      cases: (quick) =>
+        (quick ? QUICK_LOADS : LOADS).map((rho) =>
+          openCase(
+            `mixed-api-c${c}`,
+            rho,
+            workload(0),
+            (quick ? 180 : 720) * MIN,
+            null,
+            concurrencyPool(c),
+          ),
+        ),
+    }),
+  ),
+  {
     name: "noisy",
+    backend: "hosted API",
     description:
       "S2 noisy neighbour: tenant 0 bursts at 10× its mean rate (on ~10% of the time, 10 min on average), load 90%",
     cases: (quick) => [
@@ -145,16 +336,19 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "priority",
+    backend: "hosted API",
     description: "S3 priority under overload: load 110%, classes p0/p1/p2 = 20/60/20%",
     cases: (quick) => [openCase("priority", 1.1, workload(0), (quick ? 120 : 360) * MIN, null)],
   },
   {
     name: "budgets",
+    backend: "hosted API",
     description: "S5 budgets: 10% of programs get 0.5× their need (the rest 1.5×), load 80%",
     cases: (quick) => [openCase("budgets", 0.8, workload(0.1), (quick ? 180 : 720) * MIN, null)],
   },
   {
     name: "storm",
+    backend: "hosted API",
     description:
       "S4 rate-limit storm: closed loop N agents, provider RPM/TPM half what the pool is configured with, 2% 502s",
     cases: (quick) =>

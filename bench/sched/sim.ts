@@ -2,7 +2,13 @@
  * The deterministic discrete-event simulator behind `bench/sched` (BENCH-SCHED §2). It drives a
  * policy from src/kernel/scheduler and a CapacityLimiter from src/kernel/capacity exactly the way
  * the Scheduler Durable Object does — enqueue on a lease request, pick when capacity is free,
- * charge when the call ends — against a hosted-API provider model.
+ * charge when the call ends — against a hosted-API provider model (backend model A).
+ *
+ * With `engine` set it drives a self-hosted engine instead (backend model B, `engine.ts`): the
+ * same policy chooses which sequences run in each iteration's batch. A sequence runs for a token
+ * quantum, is then charged for that partial service and queued again with what it still has to
+ * produce; the policy picks the next batch members at every iteration boundary where a slot is
+ * free or a quantum ended, so preemption is `charge` + `enqueue`, with no policy code of its own.
  *
  * Determinism: an integer-µs virtual clock, an event queue ordered by (time, sequence), and
  * seeded random streams, one per concern. Workload randomness is keyed by program, and failure
@@ -21,14 +27,23 @@ import {
   type Permit,
 } from "../../src/kernel/capacity/limiter.js";
 import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
+import { IndexedHeap } from "../../src/kernel/scheduler/heap.js";
 import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
 import { type BackendParams, baseLatencyUs, Provider, slowdownFactor } from "./backend.js";
 import { exponential } from "./dist.js";
+import {
+  cachedPromptTokens,
+  callAloneUs,
+  type EngineParams,
+  engineWorkUs,
+  iterationUs,
+} from "./engine.js";
 import { EventQueue, type SimEvent } from "./events.js";
 import { EventHash } from "./hash.js";
 import { fairness, mean, percentile, WindowedSeries } from "./metrics.js";
 import {
   generateProgram,
+  PROGRAM_KINDS,
   type ProgramSpec,
   type StepSpec,
   type WorkloadParams,
@@ -87,6 +102,30 @@ export interface SimConfig {
   windowUs: number;
   /** A run that exceeds this many events is cut short (and says so). */
   maxEvents: number;
+  /**
+   * Backend model B: run the calls on a self-hosted engine instead of the hosted API (`backend`
+   * and `client` are then unused). `decodeTokenUs` is the engine time per token at a full batch,
+   * what the SRPT oracle counts work in.
+   */
+  engine?: { params: EngineParams; decodeTokenUs: number };
+}
+
+/** What the engine did in a model-B run. */
+export interface EngineStats {
+  iterations: number;
+  /** Time-weighted running sequences while the engine was busy, after warm-up and before arrivals stop. */
+  meanBatch: number;
+  maxBatch: number;
+  /** Share of that steady period with at least one sequence running. */
+  busyShare: number;
+  /** Quanta that ended with tokens still to produce (the sequence went back to the policy). */
+  quantumEnds: number;
+  /** ... of which the policy did not pick again at once: KV dropped, recomputed on resume. */
+  preemptions: number;
+  recomputedTokens: number;
+  /** Boundaries where the policy's pick did not fit the free KV (it waited at the head). */
+  kvStalls: number;
+  peakKvTokens: number;
 }
 
 export interface SimResult {
@@ -98,6 +137,8 @@ export interface SimResult {
   p95Ms: number;
   p99Ms: number;
   tokenLatencyMs: number;
+  /** P95 of program token latency: BENCH-SCHED §7's S1 gate reads this one. */
+  p95TokenLatencyMs: number;
   throughput: number;
   jain: number;
   inversions: number;
@@ -111,6 +152,14 @@ export interface SimResult {
     budgetExhausted: number;
     budgetViolations: number;
     p99ByClassMs: number[];
+    /** P95 completion per program kind (chat, react, mcts, coding); NaN for none. */
+    p95ByKindMs: number[];
+    /**
+     * P95 of the measured programs' completion time on an idle backend (calls at their idle
+     * latency, tool and approval time as drawn, parallel branches not slowing each other). Every
+     * program takes at least that long, so no policy's p95 can be below it.
+     */
+    p95IsolatedMs: number;
     maxWaitByClassMs: number[];
     fairWindows: number;
     maxServiceGap: number;
@@ -120,6 +169,8 @@ export interface SimResult {
     events: number;
     makespanS: number;
     truncated: boolean;
+    /** Model-B runs only. */
+    engine?: EngineStats;
   };
 }
 
@@ -130,6 +181,7 @@ enum Kind {
   Retry = 3,
   Wake = 4,
   AgentStart = 5,
+  EngineTick = 6,
 }
 
 type Status = "running" | "exited" | "failed" | "budget_exhausted";
@@ -149,6 +201,10 @@ interface Program {
   queued: Set<string>;
   inFlight: number;
   remainingWorkUs: number;
+  /** Engine mode: calls admitted so far (the first one only hits the system prompt in cache). */
+  admittedCalls: number;
+  /** Completion time on an idle backend: a lower bound for this program. */
+  isolatedUs: number;
 }
 
 interface Call {
@@ -164,7 +220,42 @@ interface Call {
   startUs: number;
   outputTokens: number;
   failed: boolean;
+  /** Engine mode: tokens produced so far over all quanta. */
+  generated: number;
+  /** Engine mode: the most this call may produce (its length, cut by the budget's grants). */
+  outputCap: number;
+  /** Engine mode: prompt tokens served from the prefix cache, fixed at first admission. */
+  cachedTokens: number;
+  /** Engine mode: its quantum just ended and its KV is still in place. */
+  resident: boolean;
+  /** Engine mode: preempted; its KV must be recomputed when it resumes. */
+  evicted: boolean;
 }
+
+/** A call running on the engine for one quantum. */
+interface Segment {
+  call: Call;
+  taskId: string;
+  /** Iteration count when it joined; it produces one token per iteration from then on. */
+  joinD: number;
+  /** Iteration count at which its quantum (or its output) ends. */
+  endD: number;
+  kvTokens: number;
+  inputTokens: number;
+  startUs: number;
+  order: number;
+}
+
+/** The engine's current run of identical iterations (or a single prefill iteration). */
+interface Stretch {
+  startUs: number;
+  startD: number;
+  iterUs: number;
+  endD: number;
+}
+
+const segmentBefore = (a: Segment, b: Segment) =>
+  a.endD < b.endD || (a.endD === b.endD && a.order < b.order);
 
 const US_PER_MS = 1_000;
 
@@ -204,12 +295,37 @@ class Simulation {
   private wastedTokens = 0;
   private rateLimitedSeen = 0;
   private eventCount = 0;
+  // Engine mode (model B).
+  private readonly engine: EngineParams | null;
+  private readonly running = new IndexedHeap<Segment>(segmentBefore, (s) => s.taskId);
+  private engineD = 0;
+  private kvUsed = 0;
+  private stretch: Stretch | null = null;
+  private tickGen = 0;
+  private segmentSeq = 0;
+  /** Work was queued since the last boundary: worth cutting a stretch short for. */
+  private engineDirty = false;
+  private lastBoundaryUs = 0;
+  private batchUs = 0;
+  private busyUs = 0;
+  private readonly engineStats: EngineStats = {
+    iterations: 0,
+    meanBatch: 0,
+    maxBatch: 0,
+    busyShare: 0,
+    quantumEnds: 0,
+    preemptions: 0,
+    recomputedTokens: 0,
+    kvStalls: 0,
+    peakKvTokens: 0,
+  };
 
   constructor(private readonly c: SimConfig) {
     const oracle: Oracle = {
       remainingWorkUs: (id) => this.byId.get(id)?.remainingWorkUs ?? 0,
     };
     this.policy = c.makePolicy(oracle);
+    this.engine = c.engine?.params ?? null;
     this.jitter = createRng(deriveSeed(c.seed, "jitter"));
     this.failSeed = deriveSeed(c.seed, "failures");
     const limits =
@@ -278,6 +394,9 @@ class Simulation {
       }
       case Kind.Wake:
         if (e.timeUs >= this.wakeAtUs) this.wakeAtUs = Number.POSITIVE_INFINITY;
+        break;
+      case Kind.EngineTick:
+        if (e.a === this.tickGen && this.stretch) this.engineBoundary();
         break;
     }
     this.dispatch();
@@ -367,11 +486,38 @@ class Simulation {
       spentTokens: 0,
       queued: new Set(),
       inFlight: 0,
-      remainingWorkUs: spec.workUs,
+      remainingWorkUs: this.c.engine
+        ? engineWorkUs(spec, this.c.engine.params, this.c.engine.decodeTokenUs)
+        : spec.workUs,
+      admittedCalls: 0,
+      isolatedUs: this.isolatedUs(spec),
     };
     this.programs.push(prog);
     this.byId.set(prog.id, prog);
     this.startStage(prog, 0);
+  }
+
+  /** Critical path of a program with every call at its idle-backend latency. */
+  private isolatedUs(spec: ProgramSpec): number {
+    const engine = this.engine;
+    let total = 0;
+    let first = true;
+    for (const stage of spec.stages) {
+      let longest = 0;
+      for (const branch of stage) {
+        let t = 0;
+        for (const s of branch) {
+          t += s.gapUs;
+          t += engine
+            ? callAloneUs(engine, s.prefillTokens, s.decodeTokens, first)
+            : baseLatencyUs(s.prefillTokens, s.decodeTokens, this.c.backend);
+          first = false;
+        }
+        longest = Math.max(longest, t);
+      }
+      total += longest;
+    }
+    return total;
   }
 
   // ── Program progress ───────────────────────────────────────────────────────────────────
@@ -418,6 +564,11 @@ class Simulation {
       startUs: 0,
       outputTokens: 0,
       failed: false,
+      generated: 0,
+      outputCap: step.decodeTokens,
+      cachedTokens: 0,
+      resident: false,
+      evicted: false,
     };
     this.calls.set(task.taskId, call);
     this.enqueue(call);
@@ -425,11 +576,13 @@ class Simulation {
 
   private stepDone(call: Call): void {
     const prog = call.prog;
-    prog.remainingWorkUs -= baseLatencyUs(
-      call.step.prefillTokens,
-      call.step.decodeTokens,
-      this.c.backend,
-    );
+    if (!this.engine) {
+      prog.remainingWorkUs -= baseLatencyUs(
+        call.step.prefillTokens,
+        call.step.decodeTokens,
+        this.c.backend,
+      );
+    }
     const steps = prog.spec.stages[prog.stage]?.[call.branch] as StepSpec[];
     const next = (prog.branchStep[call.branch] as number) + 1;
     prog.branchStep[call.branch] = next;
@@ -500,6 +653,7 @@ class Simulation {
     prog.queued.add(call.task.taskId);
     this.queuedByClass[call.task.priority] = (this.queuedByClass[call.task.priority] as number) + 1;
     this.backlogUp(prog.spec.tenant);
+    this.engineDirty = true;
   }
 
   /** Bookkeeping for a request that left the queue (picked or removed). */
@@ -526,6 +680,10 @@ class Simulation {
   }
 
   private dispatch(): void {
+    if (this.engine) {
+      this.engineKick();
+      return;
+    }
     for (;;) {
       const nowMs = this.nowMs();
       if (!this.head) {
@@ -700,6 +858,211 @@ class Simulation {
     this.events.push(this.nowUs + decision.delayMs * US_PER_MS, Kind.Retry, prog.idx, call);
   }
 
+  // ── Backend model B: the engine's batch, chosen by the policy ─────────────────────────
+
+  /** After any event: start an idle engine, or end the current stretch at the next boundary. */
+  private engineKick(): void {
+    const p = this.engine as EngineParams;
+    const s = this.stretch;
+    if (!s) {
+      if (this.head || this.policy.size() > 0) this.engineBoundary();
+      return;
+    }
+    // New work can only join at an iteration boundary, and only if there is room for it.
+    if (!this.engineDirty || this.head || this.running.size >= p.maxBatch) return;
+    if (this.kvUsed >= p.kvCapacityTokens) return;
+    const next = Math.max(1, Math.ceil((this.nowUs - s.startUs) / s.iterUs));
+    if (s.startD + next >= s.endD) return;
+    this.scheduleTick(s, next);
+  }
+
+  private scheduleTick(s: Stretch, iterations: number): void {
+    s.endD = s.startD + iterations;
+    this.tickGen++;
+    this.events.push(s.startUs + iterations * s.iterUs, Kind.EngineTick, this.tickGen);
+  }
+
+  /**
+   * An iteration boundary: account the iterations run, settle the sequences whose output or
+   * quantum ended (the latter go back to the policy), let the policy fill the batch, drop the
+   * KV of preempted sequences, and time the next iteration(s).
+   */
+  private engineBoundary(): void {
+    const p = this.engine as EngineParams;
+    const st = this.engineStats;
+    const nowMs = this.nowMs();
+    // Batch statistics cover the steady part of the run: after warm-up, while arrivals go on.
+    const elapsed =
+      Math.min(this.nowUs, this.c.durationUs) - Math.max(this.lastBoundaryUs, this.c.measureFromUs);
+    if (elapsed > 0) {
+      this.batchUs += this.running.size * elapsed;
+      if (this.running.size > 0) this.busyUs += elapsed;
+    }
+    this.lastBoundaryUs = this.nowUs;
+    if (this.stretch) {
+      this.engineD = this.stretch.endD;
+      st.iterations += this.stretch.endD - this.stretch.startD;
+      this.stretch = null;
+    }
+
+    const released: Call[] = [];
+    for (
+      let seg = this.running.peek();
+      seg && seg.endD <= this.engineD;
+      seg = this.running.peek()
+    ) {
+      this.running.pop();
+      this.segmentEnded(seg, released, nowMs);
+    }
+
+    let prefillTokens = 0;
+    let prefilling = 0;
+    while (this.running.size < p.maxBatch) {
+      if (!this.head) {
+        const picked = this.policy.pick(nowMs);
+        if (!picked) break;
+        this.hash.int(this.byId.get(picked.task.processId)?.idx ?? -1);
+        this.hash.int(picked.task.enqueuedAtMs);
+        if (picked.kind === "end") {
+          this.dequeued(picked.task);
+          this.calls.delete(picked.task.taskId);
+          const prog = this.byId.get(picked.task.processId);
+          if (prog) this.endProgram(prog, "budget_exhausted");
+          continue;
+        }
+        this.countInversion(picked.task.priority);
+        this.head = picked;
+      }
+      const d = this.head;
+      const call = this.calls.get(d.task.taskId) as Call;
+      const cap =
+        call.generated === 0
+          ? Math.min(call.step.decodeTokens, d.maxOutputTokens)
+          : Math.min(call.outputCap, call.generated + d.maxOutputTokens);
+      const tokens = Math.max(1, Math.min(p.quantumTokens, cap - call.generated));
+      const kv = call.step.prefillTokens + call.generated + tokens;
+      if (this.running.size > 0 && kv > p.kvCapacityTokens - this.kvUsed) {
+        st.kvStalls++;
+        break; // it waits at the head for KV, as an engine's FCFS admission would
+      }
+      this.head = null;
+      this.dequeued(d.task);
+      call.outputCap = Math.max(cap, call.generated + 1);
+      const prefill = this.admit(call, d.task, tokens, kv);
+      if (prefill > 0) {
+        prefillTokens += prefill;
+        prefilling++;
+      }
+    }
+    for (const call of released) {
+      if (!call.resident || this.calls.get(call.task.taskId) !== call) continue;
+      // Its quantum ended and the policy chose others: preempted, its KV is gone.
+      call.resident = false;
+      call.evicted = true;
+      st.preemptions++;
+    }
+    this.engineDirty = false;
+
+    const n = this.running.size;
+    st.maxBatch = Math.max(st.maxBatch, n);
+    st.peakKvTokens = Math.max(st.peakKvTokens, this.kvUsed);
+    this.hash.int(n);
+    this.hash.int(this.kvUsed);
+    if (n === 0) return; // idle until work is queued
+    const first = this.running.peek() as Segment;
+    const s: Stretch = {
+      startUs: this.nowUs,
+      startD: this.engineD,
+      iterUs: iterationUs(p, n - prefilling, prefillTokens),
+      endD: this.engineD,
+    };
+    this.stretch = s;
+    // A prefill iteration is timed alone; after it the batch decodes in identical iterations.
+    this.scheduleTick(s, prefillTokens > 0 ? 1 : first.endD - this.engineD);
+  }
+
+  /** Puts a picked call into the batch for one quantum; returns the prompt tokens it prefills. */
+  private admit(call: Call, task: SchedTask, tokens: number, kv: number): number {
+    const prog = call.prog;
+    const waitUs = this.nowUs - call.queuedAtUs;
+    if (waitUs > (this.maxWaitByClassUs[task.priority] as number))
+      this.maxWaitByClassUs[task.priority] = waitUs;
+    const p = this.engine as EngineParams;
+    let prefill = 0;
+    if (call.resident) {
+      // Picked again as its quantum ended: it keeps decoding with its KV.
+    } else if (call.generated === 0) {
+      call.cachedTokens = cachedPromptTokens(p, call.step.prefillTokens, prog.admittedCalls === 0);
+      prog.admittedCalls++;
+      prefill = call.step.prefillTokens - call.cachedTokens;
+      prog.remainingWorkUs -= prefill * p.perPrefillTokenUs;
+    } else {
+      prefill = call.step.prefillTokens - call.cachedTokens + call.generated;
+      this.engineStats.recomputedTokens += prefill;
+    }
+    call.resident = false;
+    call.evicted = false;
+    const seg: Segment = {
+      call,
+      taskId: task.taskId,
+      joinD: this.engineD,
+      endD: this.engineD + tokens,
+      kvTokens: kv,
+      inputTokens: task.inputTokens,
+      startUs: this.nowUs,
+      order: this.segmentSeq++,
+    };
+    this.running.push(seg);
+    this.kvUsed += kv;
+    prog.inFlight++;
+    this.hash.int(prog.idx);
+    this.hash.int(tokens);
+    this.hash.int(prefill);
+    return prefill;
+  }
+
+  /** A running quantum ended at this boundary: charge it, then finish the call or re-queue it. */
+  private segmentEnded(seg: Segment, released: Call[], nowMs: number): void {
+    const call = seg.call;
+    const prog = call.prog;
+    const produced = seg.endD - seg.joinD;
+    this.kvUsed -= seg.kvTokens;
+    call.generated += produced;
+    prog.inFlight--;
+    const used = seg.inputTokens + produced;
+    prog.spentTokens += used;
+    prog.remainingWorkUs -= produced * (this.c.engine?.decodeTokenUs ?? 0);
+    const runMs = Math.round((this.nowUs - seg.startUs) / US_PER_MS);
+    this.policy.charge(
+      call.task,
+      { inputTokens: seg.inputTokens, outputTokens: produced, runMs },
+      nowMs,
+    );
+    this.service.add(prog.spec.tenant, seg.inputTokens + 2 * produced, seg.startUs, this.nowUs);
+    if (prog.status !== "running") {
+      this.wastedTokens += used;
+      this.calls.delete(call.task.taskId);
+      if (prog.inFlight === 0) this.retire(prog);
+      return;
+    }
+    if (call.generated >= call.outputCap) {
+      call.outputTokens = call.generated;
+      this.calls.delete(call.task.taskId);
+      this.stepDone(call);
+      return;
+    }
+    // Quantum over with tokens to go: back to the policy, as the rest of the same request.
+    this.engineStats.quantumEnds++;
+    call.task = {
+      ...call.task,
+      inputTokens: 0,
+      maxOutputTokens: Math.max(1, this.c.client.maxOutputTokens - call.generated),
+    };
+    call.resident = true;
+    released.push(call);
+    this.enqueue(call);
+  }
+
   // ── Results ─────────────────────────────────────────────────────────────────────────────
 
   private summarise(truncated: boolean): SimResult {
@@ -709,6 +1072,14 @@ class Simulation {
     );
     const completed = measured.filter((p) => p.status === "exited");
     const jctMs = completed.map((p) => (p.endUs - p.arrivalUs) / US_PER_MS);
+    const jct = (p: Program) => (p.endUs - p.arrivalUs) / US_PER_MS;
+    const p95ByKindMs = PROGRAM_KINDS.map((kind) =>
+      round(percentile(completed.filter((p) => p.spec.kind === kind).map(jct), 0.95), 1),
+    );
+    const p95IsolatedMs = percentile(
+      completed.map((p) => p.isolatedUs / US_PER_MS),
+      0.95,
+    );
     const tokenLatency = completed.map(
       (p) => (p.endUs - p.arrivalUs) / US_PER_MS / Math.max(1, p.spec.outputTokens),
     );
@@ -744,6 +1115,7 @@ class Simulation {
       p95Ms: round(percentile(jctMs, 0.95), 1),
       p99Ms: round(percentile(jctMs, 0.99), 1),
       tokenLatencyMs: round(mean(tokenLatency), 3),
+      p95TokenLatencyMs: round(percentile(tokenLatency, 0.95), 3),
       throughput: round((allCompleted / makespanUs) * 60_000_000, 3),
       jain: round(fair.jain, 4),
       inversions: this.inversions,
@@ -757,6 +1129,8 @@ class Simulation {
         budgetExhausted: exhausted,
         budgetViolations: violations,
         p99ByClassMs: p99ByClassMs.map((v) => round(v, 1)),
+        p95ByKindMs,
+        p95IsolatedMs: round(p95IsolatedMs, 1),
         maxWaitByClassMs: this.maxWaitByClassUs.map((v) => round(v / US_PER_MS, 1)),
         fairWindows: fair.windows,
         maxServiceGap: round(fair.maxServiceGap, 1),
@@ -768,6 +1142,14 @@ class Simulation {
         truncated,
       },
     };
+    if (this.engine) {
+      const st = this.engineStats;
+      result.extras.engine = {
+        ...st,
+        meanBatch: round(this.busyUs === 0 ? 0 : this.batchUs / this.busyUs, 2),
+        busyShare: round(this.busyUs / Math.max(1, c.durationUs - c.measureFromUs), 4),
+      };
+    }
     // Every reported number is folded in too, so no metric can change with the hash unchanged.
     this.hash.text(JSON.stringify(result));
     result.eventLogHash = this.hash.digest();

@@ -2,13 +2,18 @@
  * The HTTPS API: middleware in the order each request meets it, the routes, the OpenAPI
  * document generated from the same zod schemas the routes validate with, and the docs page.
  *
- *   request-id → db → audit → body limit → JSON guard → (/v1: authenticate) → route
+ *   request-id → db → audit → body limit → JSON guard (not /mcp, /oauth) → (/v1: authenticate) → route
+ *   /mcp: … → origin check → bearer API key or OAuth token → MCP Streamable HTTP (src/mcp/)
  */
 
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { KernelError } from "../kernel/errors.js";
+import { oauthRoutes } from "../mcp/oauth/routes.js";
+import { resolveOAuthToken } from "../mcp/oauth/tokens.js";
+import { mcpRoutes } from "../mcp/routes.js";
 import { openDb } from "../store/db.js";
 import type { AppEnv } from "./context.js";
 import { audit } from "./middleware/audit.js";
@@ -17,14 +22,18 @@ import { limitBody, MAX_BODY_BYTES, requireJsonBody } from "./middleware/json-bo
 import { requestId } from "./middleware/request-id.js";
 import { ApiError, fromKernelError, fromZodIssues, problemResponse } from "./problem.js";
 import { agentTypeRoutes } from "./routes/agent-types.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { auditRoutes } from "./routes/audit.js";
+import { capabilityRoutes } from "./routes/capabilities.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
+import { policyRoutes } from "./routes/policies.js";
 import { processRoutes } from "./routes/processes.js";
 import { schedulerRoutes } from "./routes/scheduler.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { API_VERSION } from "./version.js";
 
-export const API_VERSION = "0.1.0";
+export { API_VERSION };
 
 /**
  * Builds the application. One instance per isolate is enough: it holds no request state.
@@ -50,16 +59,22 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
   app.use("*", audit());
   app.use("*", limitBody());
-  app.use("*", requireJsonBody());
+  // /mcp parses its own JSON-RPC bodies (and answers JSON-RPC errors); /oauth takes form posts.
+  app.use("*", except(["/mcp", "/oauth/*"], requireJsonBody()));
   app.use("/v1/*", authenticate());
 
   app.route("/", healthRoutes);
+  app.route("/", mcpRoutes({ resolveOAuthToken }));
+  app.route("/", oauthRoutes);
   app.route("/", processRoutes);
   app.route("/", agentTypeRoutes);
   app.route("/", tenantRoutes);
   app.route("/", keyRoutes);
+  app.route("/", policyRoutes);
   app.route("/", auditRoutes);
   app.route("/", schedulerRoutes);
+  app.route("/", approvalRoutes);
+  app.route("/", capabilityRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -123,6 +123,9 @@ export function fromKernelError(error: KernelError): ApiError {
       errors: [{ path, message: error.message.replace(`${path}: `, ""), code }],
     });
   }
+  if (error.code === "conflict" && typeof error.details.status === "string") {
+    return new ApiError("conflict", error.message, { extra: { status: error.details.status } });
+  }
   if (error.details.reason === "idempotency_key_reused") {
     return new ApiError("idempotency_key_reused", error.message, {
       extra: { processId: error.details.processId },

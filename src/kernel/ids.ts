@@ -13,6 +13,12 @@ export const ID_PREFIXES = {
   request: "req",
   audit: "aud",
   agentType: "at",
+  capability: "cap",
+  entitlement: "ent",
+  approval: "apr",
+  mcpProvider: "mcpp",
+  policy: "pol",
+  lease: "lease",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

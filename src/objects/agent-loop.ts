@@ -7,7 +7,7 @@
  */
 
 import type { Env } from "../env.js";
-import { toolsFor } from "../kernel/agent/builtin-tools.js";
+import { toolNameOfCapability, toolsFor } from "../kernel/agent/builtin-tools.js";
 import { buildContext, estimateTextTokens } from "../kernel/agent/context.js";
 import { nextRetry } from "../kernel/capacity/backoff.js";
 import { createRng } from "../kernel/capacity/random.js";
@@ -18,7 +18,14 @@ import { isTerminal, type ProcessEvent } from "../kernel/process/state.js";
 import { costMicroUsd } from "../kernel/scheduler/pool-config.js";
 import { createModelClient } from "../llm/registry.js";
 import type { ScriptedTurn } from "../llm/scripted.js";
-import { type ChatMessage, ModelCallError, type ModelResponse } from "../llm/types.js";
+import {
+  type ChatMessage,
+  ModelCallError,
+  type ModelResponse,
+  type ModelTool,
+} from "../llm/types.js";
+import { findCapabilities } from "../store/capabilities.js";
+import { openDb } from "../store/db.js";
 import type { ProcessStore } from "./process-store.js";
 import { schedulerStub } from "./scheduler.js";
 import type { Lease, LeaseOutcome } from "./scheduler-types.js";
@@ -54,6 +61,11 @@ function chain(a: Stepped, event: ProcessEvent, reason: string | null, nowMs: nu
 
 async function completeLease(env: Env, lease: Lease, outcome: LeaseOutcome): Promise<void> {
   await schedulerStub(env, lease.pool).completeLease(lease.pool, lease.leaseId, outcome);
+}
+
+/** Gives back a lease that ran no call (or whose call was aborted), after `runMs` of holding it. */
+export async function returnLease(env: Env, lease: Lease, runMs = 0): Promise<void> {
+  await completeLease(env, lease, { ...ABORTED, runMs });
 }
 
 const ABORTED: Omit<LeaseOutcome, "runMs"> = {
@@ -93,8 +105,7 @@ async function acquireLease(
   });
   const now = h.store.load();
   if (now?.status !== "ready") {
-    if (reply.kind === "granted")
-      await completeLease(h.processEnv, reply.lease, { ...ABORTED, runMs: 0 });
+    if (reply.kind === "granted") await returnLease(h.processEnv, reply.lease);
     return null;
   }
   switch (reply.kind) {
@@ -153,7 +164,7 @@ export async function runStep(h: LoopHost): Promise<void> {
 
   const stepNo = record.stats.steps + 1;
   const system = h.store.getKv<string>("systemPrompt") ?? "";
-  const tools = toolsFor(record.capabilities);
+  const tools = [...toolsFor(record.capabilities), ...(await externalTools(env, record))];
   const maxOutputTokens = Math.max(1, Math.min(lease.maxOutputTokens, remainingTokens(record)));
   const history = h.store.messages();
   const context = buildContext({
@@ -195,7 +206,7 @@ export async function runStep(h: LoopHost): Promise<void> {
   record = h.store.load()!;
   if (record.status !== "running") {
     // Terminated mid-call: the call was aborted and its result, if any, is discarded.
-    await completeLease(env, lease, { ...ABORTED, runMs });
+    await returnLease(env, lease, runMs);
     return;
   }
   if (failure || !response) {
@@ -264,6 +275,20 @@ async function handleFailure(
   // readySinceMs stays as it was: a retry keeps its place in arrival order (and its wait counts).
   await h.commit(stepped, () => h.store.putKv("attempts", attempts));
   if (stepped.record.status === "ready") await h.setAlarmAt(nowMs + decision.delayMs);
+}
+
+/** The external (MCP-provided) tools among the process's capabilities, as the model sees them. */
+async function externalTools(env: Env, record: ProcessRecord): Promise<ModelTool[]> {
+  const external = record.capabilities.filter((c) => !c.startsWith("proc."));
+  if (external.length === 0) return [];
+  const found = await findCapabilities(openDb(env.DB), record.tenantId, external);
+  return [...found.values()]
+    .filter((c) => c.provider !== "builtin")
+    .map((c) => ({
+      name: toolNameOfCapability(c.fullName),
+      description: c.description,
+      inputSchema: c.inputSchema,
+    }));
 }
 
 /** Runs the tools, then persists the whole step and moves the process on, in one transaction. */
@@ -349,27 +374,52 @@ async function finishStep(
     await h.setAlarmAt(Date.now());
   } else if (record.status === "waiting" && record.waitingOn?.kind === "sleep") {
     await h.setAlarmAt(Date.parse(record.waitingOn.until));
+  } else if (record.status === "waiting" && record.waitingOn?.kind === "approval") {
+    await h.setAlarmAt(Date.parse(record.waitingOn.until));
   } else if (record.status === "waiting") {
     await h.setAlarmAt(Date.now()); // a child may have ended already
   }
 }
 
-/** Wakes a waiting process whose sleep is over or whose child has ended. */
+/** Wakes a waiting process whose sleep is over, whose child has ended, or whose approval is decided. */
 export async function tryWake(h: LoopHost): Promise<void> {
   const record = h.store.load();
   if (record?.status !== "waiting" || !record.waitingOn) return;
   const result = await wakeResult(h, record, record.waitingOn);
   const now = h.store.load()!;
   if (now.status !== "waiting" || !now.waitingOn) return;
-  if (result.kind === "later") {
-    if (result.atMs !== null) await h.setAlarmAt(result.atMs);
-    return;
-  }
   const nowMs = Date.now();
-  const woken = step(now, "wake", null, nowMs);
-  await h.commit(woken, () => {
-    h.store.appendMessages(now.stats.steps, [result.message]);
-    h.store.putKv("readySinceMs", nowMs);
-  });
-  await h.setAlarmAt(nowMs);
+  switch (result.kind) {
+    case "later":
+      if (result.atMs !== null) await h.setAlarmAt(result.atMs);
+      return;
+    case "block": {
+      await h.commit({
+        record: { ...now, waitingOn: result.waitingOn, version: now.version + 1 },
+        events: [],
+      });
+      const on = result.waitingOn;
+      await h.setAlarmAt(on.kind === "sleep" ? Date.parse(on.until) : nowMs);
+      return;
+    }
+    case "exit": {
+      // An approved finish(): the process leaves through running, as every exit does.
+      let stepped = chain(step(now, "wake", null, nowMs), "dispatch", null, nowMs);
+      stepped = chain(stepped, "exit", "finished", nowMs);
+      stepped.record = { ...stepped.record, result: (result.result ?? null) as never };
+      const ended = await h.commit(stepped, () =>
+        h.store.appendMessages(now.stats.steps, [result.message]),
+      );
+      await h.afterEnd(ended);
+      return;
+    }
+    case "now": {
+      const woken = step(now, "wake", null, nowMs);
+      await h.commit(woken, () => {
+        h.store.appendMessages(now.stats.steps, [result.message]);
+        h.store.putKv("readySinceMs", nowMs);
+      });
+      await h.setAlarmAt(nowMs);
+    }
+  }
 }

@@ -26,7 +26,7 @@ import {
 import type { ScriptedTurn } from "../llm/scripted.js";
 import { openDb } from "../store/db.js";
 import { upsertProcessIndex } from "../store/process-index.js";
-import { type LoopHost, runStep, tryWake } from "./agent-loop.js";
+import { type LoopHost, returnLease, runStep, tryWake } from "./agent-loop.js";
 import { ProcessStore } from "./process-store.js";
 import { schedulerStub } from "./scheduler.js";
 import type { Lease } from "./scheduler-types.js";
@@ -79,6 +79,8 @@ export interface AgentProcessRpc {
   onSchedulerEnd(reason: string): Promise<void>;
   /** From a child process: it ended. */
   childExited(tenantId: string, childId: string): Promise<void>;
+  /** From the human gate: a person decided one of this process's approval requests. */
+  approvalDecided(tenantId: string, approvalId: string): Promise<void>;
 }
 
 /**
@@ -211,13 +213,7 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
     const record = this.store.load();
     if (record?.status !== "ready") {
       // Nothing to run it for (paused or ended meanwhile): give the capacity back at once.
-      await schedulerStub(this.env, lease.pool).completeLease(lease.pool, lease.leaseId, {
-        status: "aborted",
-        inputTokens: 0,
-        outputTokens: 0,
-        retryAfterMs: null,
-        runMs: 0,
-      });
+      await returnLease(this.env, lease);
       return;
     }
     this.store.putKv("lease", lease);
@@ -247,6 +243,15 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
       on?.kind === "child" &&
       (on.processId === null || on.processId === childId)
     ) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+  }
+
+  async approvalDecided(tenantId: string, approvalId: string): Promise<void> {
+    const record = this.store.load();
+    if (!record || record.tenantId !== tenantId) return;
+    const on = record.waitingOn;
+    if (record.status === "waiting" && on?.kind === "approval" && on.approvalId === approvalId) {
       await this.ctx.storage.setAlarm(Date.now());
     }
   }
@@ -387,13 +392,7 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
       const lease = this.store.getKv<Lease>("lease");
       if (lease) {
         this.store.deleteKv("lease");
-        await schedulerStub(this.env, lease.pool).completeLease(lease.pool, lease.leaseId, {
-          status: "aborted",
-          inputTokens: 0,
-          outputTokens: 0,
-          retryAfterMs: null,
-          runMs: 0,
-        });
+        await returnLease(this.env, lease);
       }
       return;
     }

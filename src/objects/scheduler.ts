@@ -513,7 +513,7 @@ export class Scheduler extends DurableObject<Env> implements SchedulerRpc {
         break;
       }
       const lease: Lease = {
-        leaseId: newId("request", nowMs).replace("req_", "lease_"),
+        leaseId: newId("lease", nowMs),
         pool: this.pool!,
         processId: task.processId,
         taskId: task.taskId,

@@ -153,3 +153,110 @@ export const schedulerPools = sqliteTable("scheduler_pools", {
   configJson: text("config_json").notNull(),
   updatedAtMs: integer("updated_at_ms").notNull(),
 });
+
+/**
+ * Capabilities: the tools a principal may call, each with a risk level the policy engine reads.
+ * Built-ins live in scope `global`; a tenant's own (e.g. an external MCP server's tools) in its id.
+ */
+export const capabilities = sqliteTable(
+  "capabilities",
+  {
+    id: text("id").primaryKey(),
+    scope: text("scope").notNull(),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    version: text("version").notNull(),
+    description: text("description").notNull(),
+    /** JSON Schema of the arguments. */
+    inputSchemaJson: text("input_schema_json").notNull(),
+    risk: text("risk", { enum: ["low", "medium", "high", "critical"] }).notNull(),
+    /** `builtin`, or the id of the external MCP server that provides it. */
+    provider: text("provider").notNull(),
+    status: text("status", { enum: ["active", "deprecated"] }).notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [
+    uniqueIndex("capabilities_scope_ns_name_version_uq").on(
+      t.scope,
+      t.namespace,
+      t.name,
+      t.version,
+    ),
+  ],
+);
+
+/** What a tenant's agent types (or `*`) may call, with the limits that apply. */
+export const entitlements = sqliteTable(
+  "entitlements",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** An agent type name, or `*` for every type and for API keys acting directly. */
+    agentType: text("agent_type").notNull(),
+    /** A capability's full name (`namespace.name`) or a namespace wildcard (`namespace.*`). */
+    capability: text("capability").notNull(),
+    callsPerMin: integer("calls_per_min"),
+    budgetTokens: integer("budget_tokens"),
+    createdAtMs: integer("created_at_ms").notNull(),
+  },
+  (t) => [index("entitlements_lookup_idx").on(t.tenantId, t.agentType)],
+);
+
+/** External MCP servers registered by a tenant as capability providers. */
+export const mcpProviders = sqliteTable(
+  "mcp_providers",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    namespace: text("namespace").notNull(),
+    url: text("url").notNull(),
+    status: text("status", { enum: ["active", "unreachable"] }).notNull(),
+    toolsJson: text("tools_json").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+    refreshedAtMs: integer("refreshed_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("mcp_providers_tenant_ns_uq").on(t.tenantId, t.namespace)],
+);
+
+/** A tenant's Cedar policies, validated against the schema before they are stored. */
+export const policies = sqliteTable(
+  "policies",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull(),
+    cedarText: text("cedar_text").notNull(),
+    version: integer("version").notNull(),
+    createdAtMs: integer("created_at_ms").notNull(),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [uniqueIndex("policies_tenant_name_uq").on(t.tenantId, t.name)],
+);
+
+/** The human gate: calls parked until a person approves or denies them, or they expire. */
+export const approvals = sqliteTable(
+  "approvals",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** The process whose system call waits, or null for a call made directly by a key. */
+    processId: text("process_id"),
+    principal: text("principal").notNull(),
+    capability: text("capability").notNull(),
+    argumentsJson: text("arguments_json").notNull(),
+    risk: text("risk").notNull(),
+    status: text("status", { enum: ["pending", "approved", "denied", "expired"] }).notNull(),
+    /** Ids of the policies that asked for approval. */
+    policyIdsJson: text("policy_ids_json").notNull(),
+    reason: text("reason"),
+    decidedBy: text("decided_by"),
+    createdAtMs: integer("created_at_ms").notNull(),
+    expiresAtMs: integer("expires_at_ms").notNull(),
+    decidedAtMs: integer("decided_at_ms"),
+  },
+  (t) => [
+    index("approvals_tenant_status_idx").on(t.tenantId, t.status, t.id),
+    index("approvals_process_idx").on(t.processId),
+  ],
+);

@@ -2,36 +2,18 @@ import { describe, expect, it } from "vitest";
 import {
   call,
   defineType,
+  ended,
+  eventsOf,
+  type FullProcess,
   finishTurn,
   newPool,
   newTenant,
-  type ProcessBody,
   poolStats,
   spawn,
   until,
 } from "../helpers";
 
-type Full = ProcessBody & {
-  usage: { tokensIn: number; tokensOut: number; toolCalls: number; costMicroUsd: number };
-  stats: { steps: number; modelCalls: number; waitMs: number; runMs: number; retries: number };
-  result: unknown;
-  note: string | null;
-};
-
-const ended = (p: ProcessBody) =>
-  ["exited", "terminated", "failed", "budget_exhausted"].includes(p.status);
-
-async function events(
-  token: string,
-  id: string,
-): Promise<Array<{ event: string; reason: string | null; to: string }>> {
-  const res = await call<{ items: Array<{ event: string; reason: string | null; to: string }> }>(
-    "GET",
-    `/v1/processes/${id}/events?limit=100`,
-    { token },
-  );
-  return res.body.items;
-}
+type Full = FullProcess;
 
 describe("the agent loop", () => {
   it("runs a scripted agent to exited with its result, usage and scheduling stats", async () => {
@@ -51,7 +33,7 @@ describe("the agent loop", () => {
     expect(p.stats.modelCalls).toBe(2);
     expect(p.usage.tokensIn).toBeGreaterThan(0);
     expect(p.usage.tokensOut).toBeGreaterThan(0);
-    const log = await events(t.reader, p.id);
+    const log = await eventsOf(t.reader, p.id);
     expect(log.filter((e) => e.event === "step").map((e) => e.reason?.split(":")[0])).toEqual([
       "step 1",
       "step 2",
@@ -99,9 +81,9 @@ describe("the agent loop", () => {
     });
     const p = (await until(t.reader, res.body.id, ended)) as Full;
     expect(p.status).toBe("exited");
-    const log = await events(t.reader, p.id);
+    const log = await eventsOf(t.reader, p.id);
     expect(log.find((e) => e.event === "syscall")?.reason).toMatch(
-      /^spawn: deny \(spawn needs capability proc\.spawn/,
+      /^spawn: deny \(proc\.spawn is not among this process's capabilities\)$/,
     );
     const children = await call<{ items: unknown[] }>("GET", "/v1/processes", { token: t.reader });
     expect(children.body.items).toHaveLength(1);
@@ -128,13 +110,13 @@ describe("the agent loop", () => {
     });
     const p = (await until(t.reader, parent.body.id, ended)) as Full;
     expect(p.status).toBe("exited");
-    const log = await events(t.reader, p.id);
+    const log = await eventsOf(t.reader, p.id);
     // The first wait returned the child's result; the second found no children left.
     expect(log.filter((e) => e.event === "syscall").map((e) => e.reason)).toEqual([
-      "spawn: allow",
-      "wait: allow",
-      "wait: allow",
-      "finish: allow",
+      "spawn: allow [default-permit-entitled]",
+      "wait: allow [default-permit-entitled]",
+      "wait: allow [default-permit-entitled]",
+      "finish: allow [default-permit-entitled]",
     ]);
     const list = await call<{ items: Array<{ id: string; parentId: string | null }> }>(
       "GET",

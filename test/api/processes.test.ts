@@ -75,7 +75,9 @@ describe("process lifecycle over HTTPS", () => {
       ["resume", "paused", "waiting"],
       ["terminate", "waiting", "terminated"],
     ]);
-    expect(events.body.items[4]).toMatchObject({ reason: "sleep: allow" });
+    expect(events.body.items[4]).toMatchObject({
+      reason: "sleep: allow [default-permit-entitled]",
+    });
     expect(events.body.items[6]).toMatchObject({ reason: "maintenance" });
     expect(events.body.items.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(events.body.nextCursor).toBeNull();

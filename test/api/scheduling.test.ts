@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import {
   call,
   defineType,
+  ended,
+  eventsOf,
+  type FullProcess,
   finishTurn,
   newPool,
   newTenant,
@@ -13,22 +16,7 @@ import {
 } from "../helpers";
 import { loadScenario, newScenario, receivedRequests } from "../standin/openai-client";
 
-type Full = ProcessBody & {
-  stats: { steps: number; modelCalls: number; retries: number };
-  note: string | null;
-  pendingPause: unknown;
-  result: unknown;
-};
-
-const ended = (p: ProcessBody) =>
-  ["exited", "terminated", "failed", "budget_exhausted"].includes(p.status);
-
-async function eventsOf(token: string, id: string) {
-  const res = await call<{
-    items: Array<{ event: string; reason: string | null; from: string | null; to: string }>;
-  }>("GET", `/v1/processes/${id}/events?limit=100`, { token });
-  return res.body.items;
-}
+type Full = FullProcess;
 
 /** Four-step scripts for the interleaving runs: each call takes a little while. */
 const STEPS = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND } from "../../bench/sched/backend";
+import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
 import { runSim, type SimConfig } from "../../bench/sched/sim";
 import { createPolicy } from "../../src/kernel/scheduler";
 
@@ -61,5 +62,71 @@ describe("bench/sched simulator", () => {
     expect(layered.overspendTokens).toBe(0);
     expect(layered.extras.budgetExhausted).toBeGreaterThan(0);
     expect(plain.extras.budgetViolations).toBeGreaterThan(0);
+  });
+});
+
+// Backend model B: a small engine (8 sequences, 24k tokens of KV, 32-token quantum) under a
+// chat/react/mcts mix, so the batch fills and quanta end with others waiting.
+function engineConfig(
+  seed: number,
+  policy: "fcfs" | "plas" | "composite",
+  engine: Partial<EngineParams> = {},
+): SimConfig {
+  const base = config(seed, policy === "plas" ? "fcfs" : policy);
+  return {
+    ...base,
+    policy,
+    makePolicy: () => createPolicy(policy, { tenantWeights: { t0: 1, t1: 3 } } as never),
+    workload: { mix: [1, 1, 1, 0], priorityShares: [0.2, 0.6, 0.2], underBudgetFraction: 0 },
+    arrivals: { kind: "open", programsPerSec: 0.05, tenantShares: [0.5, 0.5], burst: null },
+    durationUs: 4 * MIN,
+    measureToUs: 4 * MIN,
+    engine: {
+      params: {
+        ...DEFAULT_ENGINE,
+        maxBatch: 8,
+        kvCapacityTokens: 24_000,
+        quantumTokens: 32,
+        ...engine,
+      },
+      decodeTokenUs: 1_150,
+    },
+  };
+}
+
+describe("bench/sched simulator, engine mode (model B)", () => {
+  it("gives bit-identical metrics and event-log hash for the same seed", () => {
+    const a = runSim(engineConfig(3, "plas"));
+    const b = runSim(engineConfig(3, "plas"));
+    expect(a.extras.completed).toBeGreaterThan(5);
+    expect(a.extras.truncated).toBe(false);
+    expect(b).toEqual(a);
+    expect(runSim(engineConfig(4, "plas")).eventLogHash).not.toBe(a.eventLogHash);
+    expect(runSim(engineConfig(3, "fcfs")).eventLogHash).not.toBe(a.eventLogHash);
+  });
+
+  it("preempts at quantum boundaries when the batch is full, and recomputes the KV", () => {
+    const r = runSim(engineConfig(3, "plas"));
+    const engine = r.extras.engine;
+    expect(engine).toBeDefined();
+    expect(engine?.maxBatch).toBe(8);
+    expect(engine?.quantumEnds).toBeGreaterThan(0);
+    expect(engine?.preemptions).toBeGreaterThan(0);
+    expect(engine?.recomputedTokens).toBeGreaterThan(0);
+    expect(engine?.peakKvTokens).toBeLessThanOrEqual(24_000);
+    expect(r.failureRate).toBe(0);
+  });
+
+  it("never preempts when the engine has room for every sequence", () => {
+    for (const policy of ["fcfs", "plas", "composite"] as const) {
+      const r = runSim(engineConfig(3, policy, { maxBatch: 1_000, kvCapacityTokens: 10_000_000 }));
+      expect(r.extras.engine?.preemptions).toBe(0);
+      expect(r.extras.engine?.kvStalls).toBe(0);
+      expect(r.extras.engine?.quantumEnds).toBeGreaterThan(0);
+      // With nothing waiting, order cannot matter: every policy finishes programs at the same times.
+      expect(r.p95Ms).toBe(
+        runSim(engineConfig(3, "fcfs", { maxBatch: 1_000, kvCapacityTokens: 10_000_000 })).p95Ms,
+      );
+    }
   });
 });

@@ -22,6 +22,13 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "POST /v1/keys": "key.create",
   "DELETE /v1/keys/:id": "key.revoke",
   "PUT /v1/scheduler/pools/:pool": "scheduler.configure",
+  "PUT /v1/policies/:name": "policy.put",
+  "DELETE /v1/policies/:name": "policy.delete",
+  "POST /v1/approvals/:id/approve": "approval.approve",
+  "POST /v1/approvals/:id/deny": "approval.deny",
+  "POST /v1/entitlements": "entitlement.create",
+  "DELETE /v1/entitlements/:id": "entitlement.delete",
+  "POST /v1/capability-providers": "capability_provider.register",
 };
 
 /** The audit middleware; mount it after request-id and before authentication. */

@@ -22,7 +22,13 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-async function resolvePrincipal(
+/**
+ * The principal a bearer token stands for: the system administrator or a live API key.
+ * Throws a 401 `ApiError` for an unknown, revoked or expired key.
+ *
+ * @example await resolvePrincipal(env.ADMIN_TOKEN, "ek_…", db)
+ */
+export async function resolvePrincipal(
   adminToken: string | undefined,
   token: string,
   db: AppEnv["Variables"]["db"],

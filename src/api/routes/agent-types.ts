@@ -3,37 +3,15 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { newId } from "../../kernel/ids.js";
 import { ModelIdSchema } from "../../llm/registry.js";
-import { poolForModel } from "../../objects/pools.js";
-import {
-  type AgentType,
-  createAgentType,
-  GLOBAL_SCOPE,
-  listAgentTypes,
-  nameTakenElsewhere,
-} from "../../store/agent-types.js";
-import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../authorize.js";
+import { agentTypeView, listAgentTypeViews } from "../../objects/process-calls.js";
+import { createAgentType, nameTakenElsewhere } from "../../store/agent-types.js";
+import { requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { ApiError, fieldError } from "../problem.js";
 import { AgentTypeListSchema, AgentTypeSchema, CreateAgentTypeSchema } from "../schemas.js";
 
 export const agentTypeRoutes = new OpenAPIHono<AppEnv>();
-
-function view(t: AgentType) {
-  return {
-    name: t.name,
-    version: t.version,
-    description: t.description,
-    model: t.model,
-    systemPrompt: t.systemPrompt,
-    defaultBudget: t.defaultBudget,
-    capabilities: t.capabilities,
-    pool: t.pool ?? poolForModel(t.model),
-    status: t.status,
-    builtin: t.scope === GLOBAL_SCOPE,
-    createdAt: new Date(t.createdAtMs).toISOString(),
-  };
-}
 
 const listRoute = createRoute({
   method: "get",
@@ -45,9 +23,7 @@ const listRoute = createRoute({
 });
 
 agentTypeRoutes.openapi(listRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, READ_ROLES);
-  const types = await listAgentTypes(c.var.db, principal.tenantId);
-  return c.json({ items: types.map(view) }, 200);
+  return c.json(await listAgentTypeViews(c.env, c.var.db, c.var.principal), 200);
 });
 
 const createRouteDef = createRoute({
@@ -117,5 +93,5 @@ agentTypeRoutes.openapi(createRouteDef, async (c) => {
       },
     );
   }
-  return c.json(view(created), 201);
+  return c.json(agentTypeView(created), 201);
 });

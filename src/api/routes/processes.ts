@@ -4,14 +4,16 @@
  */
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { isId } from "../../kernel/ids.js";
-import type { ProcessRecord } from "../../kernel/process/record.js";
-import { type ProcessSignal, processStub } from "../../objects/agent-process.js";
-import { spawnProcess } from "../../objects/spawn.js";
-import { decodeCursor, encodeCursor } from "../../store/cursor.js";
-import { labelsOf, listProcessIndex } from "../../store/process-index.js";
-import { READ_ROLES, requireProcessAccess, requireTenantKey, WRITE_ROLES } from "../authorize.js";
+import type { ProcessSignal } from "../../objects/agent-process.js";
+import {
+  getProcess,
+  IDEMPOTENCY_KEY_PATTERN,
+  listProcessEvents,
+  listProcesses,
+  signalProcess,
+  spawnAs,
+} from "../../objects/process-calls.js";
+import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { ApiError, fieldError } from "../problem.js";
@@ -26,28 +28,12 @@ import {
 } from "../schemas.js";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const IdParam = z.object({
   id: z.string().meta({ param: { name: "id", in: "path" }, example: "proc_0193…" }),
 });
 
 export const processRoutes = new OpenAPIHono<AppEnv>();
-
-function stubFor(c: Context<AppEnv>, id: string) {
-  return processStub(c.env, id);
-}
-
-/** Loads a process visible to `tenantId` or answers 404 (malformed, missing or foreign alike). */
-async function loadProcess(
-  c: Context<AppEnv>,
-  tenantId: string,
-  id: string,
-): Promise<ProcessRecord> {
-  const record = isId("process", id) ? await stubFor(c, id).get(tenantId) : null;
-  if (!record) throw new ApiError("not_found", `no process ${id}`);
-  return record;
-}
 
 // ---------------------------------------------------------------------------------------------
 // POST /v1/processes
@@ -71,10 +57,11 @@ const spawnRoute = createRoute({
 });
 
 processRoutes.openapi(spawnRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, WRITE_ROLES);
+  // Refuse the caller before judging its header, as the route always has; spawnAs checks again.
+  requireTenantKey(c.var.principal, WRITE_ROLES);
   const body = c.req.valid("json");
   const idempotencyKey = c.req.header(IDEMPOTENCY_HEADER);
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
     throw new ApiError(
       "validation_failed",
       "Idempotency-Key must be 1 to 255 printable ASCII characters",
@@ -90,21 +77,9 @@ processRoutes.openapi(spawnRoute, async (c) => {
       },
     );
   }
-  const { record, replayed } = await spawnProcess(c.env, c.var.db, {
-    tenantId: principal.tenantId,
-    actor: principal.actor,
-    type: body.type,
-    version: body.version,
-    goal: body.goal,
-    priority: body.priority,
-    labels: body.labels,
-    parentId: body.parentId,
-    budget: body.budget,
-    capabilities: body.capabilities,
-    script: body.script,
-    paused: body.paused,
-    idempotency:
-      idempotencyKey === undefined ? undefined : { scope: "process.spawn", key: idempotencyKey },
+  const { record, replayed } = await spawnAs(c.env, c.var.db, c.var.principal, {
+    ...body,
+    idempotencyKey,
   });
   c.var.audit.target = record.id;
   c.var.audit.detail = { type: `${record.type.name}@${record.type.version}`, replayed };
@@ -127,7 +102,8 @@ const listRoute = createRoute({
 });
 
 processRoutes.openapi(listRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, READ_ROLES);
+  // Refuse the caller before judging its query, as the route always has; listProcesses checks again.
+  requireTenantKey(c.var.principal, READ_ROLES);
   const q = c.req.valid("query");
   const labelParams = q.label === undefined ? [] : Array.isArray(q.label) ? q.label : [q.label];
   const labels = labelParams.map((raw, i) => {
@@ -140,39 +116,14 @@ processRoutes.openapi(listRoute, async (c) => {
       );
     return { key: raw.slice(0, eq), value: raw.slice(eq + 1) };
   });
-  const beforeId = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-  if (beforeId === null)
-    throw fieldError("cursor", "not a cursor issued by this API", "invalid_cursor");
-  const rows = await listProcessIndex(c.var.db, {
-    tenantId: principal.tenantId,
+  const page = await listProcesses(c.env, c.var.db, c.var.principal, {
     status: q.status,
-    typeName: q.type,
+    type: q.type,
     labels,
-    beforeId,
     limit: q.limit,
+    cursor: q.cursor,
   });
-  const page = rows.slice(0, q.limit);
-  const labelMap = await labelsOf(
-    c.var.db,
-    page.map((r) => r.id),
-  );
-  const last = page[page.length - 1];
-  return c.json(
-    {
-      items: page.map((r) => ({
-        id: r.id,
-        type: { name: r.typeName, version: r.typeVersion },
-        status: r.status as ProcessRecord["status"],
-        priority: r.priority,
-        labels: labelMap.get(r.id) ?? {},
-        parentId: r.parentId,
-        createdAt: new Date(r.createdAtMs).toISOString(),
-        updatedAt: new Date(r.updatedAtMs).toISOString(),
-      })),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null,
-    },
-    200,
-  );
+  return c.json(page, 200);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -190,8 +141,7 @@ const getRoute = createRoute({
 
 processRoutes.openapi(getRoute, async (c) => {
   const { id } = c.req.valid("param");
-  const principal = requireProcessAccess(c.var.principal, id, READ_ROLES, false);
-  return c.json(await loadProcess(c, principal.tenantId, id), 200);
+  return c.json(await getProcess(c.env, c.var.db, c.var.principal, { id }), 200);
 });
 
 const eventsRoute = createRoute({
@@ -207,22 +157,12 @@ const eventsRoute = createRoute({
 processRoutes.openapi(eventsRoute, async (c) => {
   const { id } = c.req.valid("param");
   const q = c.req.valid("query");
-  const principal = requireProcessAccess(c.var.principal, id, READ_ROLES, false);
-  const after = q.cursor === undefined ? "0" : decodeCursor(q.cursor);
-  if (after === null || !/^\d{1,15}$/.test(after)) {
-    throw fieldError("cursor", "not a cursor issued by this API", "invalid_cursor");
-  }
-  const page = isId("process", id)
-    ? await stubFor(c, id).events(principal.tenantId, Number(after), q.limit)
-    : null;
-  if (!page) throw new ApiError("not_found", `no process ${id}`);
-  return c.json(
-    {
-      items: page.events,
-      nextCursor: page.nextAfterSeq === null ? null : encodeCursor(String(page.nextAfterSeq)),
-    },
-    200,
-  );
+  const page = await listProcessEvents(c.env, c.var.db, c.var.principal, {
+    id,
+    limit: q.limit,
+    cursor: q.cursor,
+  });
+  return c.json(page, 200);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -253,26 +193,13 @@ for (const signal of ["pause", "resume", "terminate"] as const) {
   processRoutes.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json") as z.infer<typeof ReasonBodySchema>;
-    const principal = requireProcessAccess(c.var.principal, id, WRITE_ROLES, true);
     c.var.audit.target = id;
-    if (!isId("process", id)) throw new ApiError("not_found", `no process ${id}`);
-    const result = await stubFor(c, id).signal(
-      principal.tenantId,
+    const { record, changed } = await signalProcess(c.env, c.var.db, c.var.principal, {
+      id,
       signal,
-      body.reason ?? null,
-      principal.actor,
-    );
-    if (!result.ok) {
-      if (result.code === "not_found") throw new ApiError("not_found", `no process ${id}`);
-      throw new ApiError("illegal_transition", result.detail, {
-        extra: { state: result.state, signal },
-      });
-    }
-    c.var.audit.detail = {
-      status: result.record.status,
-      changed: result.changed,
-      reason: body.reason ?? null,
-    };
-    return c.json(result.record, 200);
+      reason: body.reason,
+    });
+    c.var.audit.detail = { status: record.status, changed, reason: body.reason ?? null };
+    return c.json(record, 200);
   });
 }

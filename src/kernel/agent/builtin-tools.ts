@@ -69,3 +69,23 @@ export function toolsFor(capabilities: readonly string[]): ModelTool[] {
       inputSchema: z.toJSONSchema(BUILTIN_TOOLS[name].args) as Record<string, unknown>,
     }));
 }
+
+/**
+ * The capability a model-facing tool name calls: built-ins by their short name (`sleep` →
+ * `proc.sleep`), external tools as `namespace__tool` (model APIs allow no dots in tool names)
+ * or directly as `namespace.tool`.
+ *
+ * @example capabilityOfTool("ext__echo") // "ext.echo"
+ */
+export function capabilityOfTool(toolName: string): string {
+  if (isBuiltinTool(toolName)) return BUILTIN_TOOLS[toolName].capability;
+  const sep = toolName.indexOf("__");
+  if (sep > 0) return `${toolName.slice(0, sep)}.${toolName.slice(sep + 2)}`;
+  return toolName;
+}
+
+/** The model-facing name of an external capability (`ext.echo` → `ext__echo`). */
+export function toolNameOfCapability(capability: string): string {
+  const dot = capability.indexOf(".");
+  return dot > 0 ? `${capability.slice(0, dot)}__${capability.slice(dot + 1)}` : capability;
+}

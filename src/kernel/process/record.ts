@@ -112,6 +112,13 @@ export const WaitingOnSchema = z.discriminatedUnion("kind", [
     processId: ProcessIdSchema.nullable(),
     toolCallId: z.string(),
   }),
+  z.object({
+    kind: z.literal("approval"),
+    approvalId: z.string(),
+    toolCallId: z.string(),
+    /** When the request expires unanswered. */
+    until: z.string(),
+  }),
 ]);
 export type WaitingOn = z.infer<typeof WaitingOnSchema>;
 

@@ -1,0 +1,7 @@
+-- Built-in capabilities: the agent loop's own system calls. Low and medium risk built-ins are
+-- entitled to every tenant by default; anything else needs an entitlement.
+INSERT INTO capabilities (id, scope, namespace, name, version, description, input_schema_json, risk, provider, status, created_at_ms) VALUES
+  ('cap_00000000000070008000000000000001', 'global', 'proc', 'finish', '1.0.0', 'Finish the goal with a result; the process exits.', '{"type":"object","properties":{"result":{}},"additionalProperties":false}', 'low', 'builtin', 'active', 1767225600000),
+  ('cap_00000000000070008000000000000002', 'global', 'proc', 'sleep', '1.0.0', 'Sleep without holding model capacity.', '{"type":"object","properties":{"ms":{"type":"integer","minimum":1,"maximum":86400000}},"required":["ms"],"additionalProperties":false}', 'low', 'builtin', 'active', 1767225600000),
+  ('cap_00000000000070008000000000000003', 'global', 'proc', 'spawn', '1.0.0', 'Spawn a child process.', '{"type":"object","properties":{"type":{"type":"string"},"goal":{"type":"string"},"version":{"type":"string"},"script":{"type":"array"}},"required":["type","goal"],"additionalProperties":false}', 'medium', 'builtin', 'active', 1767225600000),
+  ('cap_00000000000070008000000000000004', 'global', 'proc', 'wait', '1.0.0', 'Wait for a child process to end.', '{"type":"object","properties":{"processId":{"type":"string"}},"additionalProperties":false}', 'low', 'builtin', 'active', 1767225600000);

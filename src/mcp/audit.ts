@@ -1,0 +1,63 @@
+/**
+ * Audit rows for MCP calls that change state. They use the same action names as the HTTPS
+ * API (`process.spawn`, `process.pause`, …) so one filter finds a change whichever surface
+ * made it; `detail.via` is `"mcp"` and `detail.tool` names the tool.
+ */
+
+import { writeAudit } from "../store/audit.js";
+import type { McpContext } from "./context.js";
+import type { Acting } from "./gate.js";
+
+/** The audit action of each state-changing tool. */
+export const MCP_AUDIT_ACTIONS: Record<string, string> = {
+  spawn_process: "process.spawn",
+  pause_process: "process.pause",
+  resume_process: "process.resume",
+  terminate_process: "process.terminate",
+  approve_call: "approval.approve",
+  deny_call: "approval.deny",
+};
+
+export interface McpCallOutcome {
+  /** The HTTP status the same call over HTTPS would have answered with. */
+  status: number;
+  target: string | null;
+  detail?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Writes the audit row of one state-changing tool call (a no-op for read-only tools). Like the
+ * API, a refusal (401/403) is `deny`, any other failure `error`.
+ *
+ * @example await auditMcpCall(ctx, acting, "terminate_process", { status: 200, target: "proc_…" })
+ */
+export async function auditMcpCall(
+  ctx: McpContext,
+  acting: Acting,
+  tool: string,
+  outcome: McpCallOutcome,
+): Promise<void> {
+  const action = MCP_AUDIT_ACTIONS[tool];
+  if (!action) return;
+  const { status } = outcome;
+  try {
+    await writeAudit(
+      ctx.db,
+      {
+        tenantId: acting.tenantId,
+        actor: acting.actor,
+        actorRole: acting.actorRole,
+        action,
+        target: outcome.target,
+        decision: status < 400 ? "allow" : status === 401 || status === 403 ? "deny" : "error",
+        status,
+        requestId: ctx.requestId,
+        detail: { ...acting.detail, tool, ...outcome.detail },
+      },
+      Date.now(),
+    );
+  } catch (error) {
+    // The change itself is durable already; losing its audit row is logged loudly.
+    console.error("audit write failed", action, ctx.requestId, error);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The one gate every MCP tool call and resource read passes before it reaches a system call.
+ * Today it enforces what the HTTPS API enforces per route: the role a tool needs, the caller's
+ * tenant, and that an agent key reaches only its own process. The capability, policy and
+ * budget checks plug in here, so every MCP call meets them in one place.
+ */
+
+import {
+  ADMIN_ROLES,
+  READ_ROLES,
+  requireProcessAccess,
+  requireTenantKey,
+  WRITE_ROLES,
+} from "../api/authorize.js";
+import type { KeyRole } from "../store/api-keys.js";
+import type { McpCaller, McpContext } from "./context.js";
+
+/** What a tool needs of its caller. */
+export interface ToolAccess {
+  roles: readonly KeyRole[];
+  /** The tool names one process in `args.id`; an agent key may use it on its own process. */
+  processScoped: boolean;
+  /** It changes state (an agent key may not, as over HTTPS). */
+  write: boolean;
+  /** The system administrator may call it too (it acts across tenants). */
+  system?: boolean;
+}
+
+/** The access each tool and resource needs; a name missing here is refused. */
+export const TOOL_ACCESS: Record<string, ToolAccess> = {
+  spawn_process: { roles: WRITE_ROLES, processScoped: false, write: true },
+  list_processes: { roles: READ_ROLES, processScoped: false, write: false },
+  get_process: { roles: READ_ROLES, processScoped: true, write: false },
+  pause_process: { roles: WRITE_ROLES, processScoped: true, write: true },
+  resume_process: { roles: WRITE_ROLES, processScoped: true, write: true },
+  terminate_process: { roles: WRITE_ROLES, processScoped: true, write: true },
+  list_agent_types: { roles: READ_ROLES, processScoped: false, write: false },
+  query_audit: { roles: ADMIN_ROLES, processScoped: false, write: false, system: true },
+  list_approvals: { roles: READ_ROLES, processScoped: false, write: false },
+  approve_call: { roles: WRITE_ROLES, processScoped: false, write: true },
+  deny_call: { roles: WRITE_ROLES, processScoped: false, write: true },
+  "resource:process": { roles: READ_ROLES, processScoped: true, write: false },
+  "resource:process-events": { roles: READ_ROLES, processScoped: true, write: false },
+};
+
+/** Who a call is recorded as: an agent key acts as its process. */
+export interface Acting {
+  actor: string;
+  actorRole: string;
+  tenantId: string | null;
+  /** Extra audit detail, e.g. the agent key behind a process actor. */
+  detail: Record<string, unknown>;
+}
+
+/**
+ * The audit identity of a caller: the process id for an agent key (with the key id in the
+ * detail), otherwise the key (or `system:admin`).
+ *
+ * @example actingAs(ctx.caller).actor // "proc_…" for an agent key
+ */
+export function actingAs(caller: McpCaller): Acting {
+  const p = caller.principal;
+  const detail: Record<string, unknown> = { via: "mcp", credential: caller.credential };
+  if (caller.oauthClientId) detail.oauthClientId = caller.oauthClientId;
+  if (p.kind === "system") return { actor: p.actor, actorRole: p.role, tenantId: null, detail };
+  if (p.processId !== null) {
+    return {
+      actor: p.processId,
+      actorRole: p.role,
+      tenantId: p.tenantId,
+      detail: { ...detail, keyId: p.keyId },
+    };
+  }
+  return { actor: p.actor, actorRole: p.role, tenantId: p.tenantId, detail };
+}
+
+/**
+ * Decides whether this caller may make this call now; throws the API's `ApiError` (403
+ * forbidden, or 404 for another process, exactly as over HTTPS) when not.
+ *
+ * @example await gateMcpCall(ctx, "terminate_process", { id: "proc_…" })
+ */
+export async function gateMcpCall(
+  ctx: McpContext,
+  toolName: string,
+  args: { id?: string | undefined },
+): Promise<Acting> {
+  const access = TOOL_ACCESS[toolName];
+  if (!access) throw new Error(`gate: no access rule for ${toolName}`);
+  const principal = ctx.caller.principal;
+  if (access.system && principal.kind === "system") return actingAs(ctx.caller);
+  if (access.processScoped && args.id !== undefined) {
+    requireProcessAccess(principal, args.id, access.roles, access.write);
+  } else {
+    requireTenantKey(principal, access.roles);
+  }
+  // Capability, Cedar policy and budget checks for the acting principal belong here.
+  return actingAs(ctx.caller);
+}
