@@ -5,14 +5,8 @@
  */
 
 import { sealState } from "../../src/kernel/scheduler/common.js";
-import { IndexedHeap } from "../../src/kernel/scheduler/heap.js";
-import type {
-  Decision,
-  EnqueueResult,
-  PolicyState,
-  SchedPolicy,
-  SchedTask,
-} from "../../src/kernel/scheduler/types.js";
+import { HeapQueuePolicy } from "../../src/kernel/scheduler/heap-queue.js";
+import type { EnqueueResult, PolicyState, SchedTask } from "../../src/kernel/scheduler/types.js";
 import type { Oracle } from "./sim.js";
 
 interface Entry {
@@ -25,41 +19,18 @@ const shorter = (a: Entry, b: Entry) =>
   a.remainingUs < b.remainingUs || (a.remainingUs === b.remainingUs && a.seq < b.seq);
 
 /** SRPT by program remaining work, fixed when the request is queued. */
-export class SrptOracle implements SchedPolicy {
+export class SrptOracle extends HeapQueuePolicy<Entry> {
   readonly name = "srpt-oracle";
-  private readonly queue = new IndexedHeap<Entry>(shorter, (e) => e.task.taskId);
-  private nextSeq = 0;
 
-  constructor(private readonly oracle: Oracle) {}
+  constructor(private readonly oracle: Oracle) {
+    super(shorter);
+  }
 
   enqueue(task: SchedTask, _nowMs: number): EnqueueResult {
     if (this.queue.has(task.taskId)) return { ok: false, reason: "duplicate" };
     const remainingUs = this.oracle.remainingWorkUs(task.processId);
     this.queue.push({ task, remainingUs, seq: this.nextSeq++ });
     return { ok: true };
-  }
-
-  pick(_nowMs: number): Decision | null {
-    const e = this.queue.pop();
-    return e ? { kind: "run", task: e.task, maxOutputTokens: e.task.maxOutputTokens } : null;
-  }
-
-  charge(): void {}
-
-  remove(taskId: string): SchedTask | null {
-    return this.queue.remove(taskId)?.task ?? null;
-  }
-
-  forget(): void {}
-
-  size(): number {
-    return this.queue.size;
-  }
-
-  drain(): SchedTask[] {
-    const out: SchedTask[] = [];
-    for (let e = this.queue.pop(); e; e = this.queue.pop()) out.push(e.task);
-    return out;
   }
 
   exportState(): PolicyState {

@@ -5,15 +5,8 @@
 
 import { z } from "zod";
 import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
-import { IndexedHeap } from "./heap.js";
-import {
-  type Decision,
-  type EnqueueResult,
-  type PolicyState,
-  SCHED_LIMITS,
-  type SchedPolicy,
-  type SchedTask,
-} from "./types.js";
+import { HeapQueuePolicy, type QueueEntry } from "./heap-queue.js";
+import { type EnqueueResult, type PolicyState, SCHED_LIMITS, type SchedTask } from "./types.js";
 
 export const FcfsOptionsSchema = z.object({
   maxQueued: z
@@ -25,11 +18,7 @@ export const FcfsOptionsSchema = z.object({
 });
 export type FcfsOptions = z.input<typeof FcfsOptionsSchema>;
 
-interface Entry {
-  task: SchedTask;
-  /** Breaks ties between requests made in the same millisecond by arrival at the policy. */
-  seq: number;
-}
+type Entry = QueueEntry;
 
 const StateSchema = z.object({
   nextSeq: z.number().int().min(0),
@@ -41,13 +30,12 @@ const earlier = (a: Entry, b: Entry) =>
   (a.task.enqueuedAtMs === b.task.enqueuedAtMs && a.seq < b.seq);
 
 /** FCFS over all requests of the pool. */
-export class FcfsPolicy implements SchedPolicy {
+export class FcfsPolicy extends HeapQueuePolicy<Entry> {
   readonly name = "fcfs";
   private readonly maxQueued: number;
-  private readonly queue = new IndexedHeap<Entry>(earlier, (e) => e.task.taskId);
-  private nextSeq = 0;
 
   constructor(options: FcfsOptions = {}) {
+    super(earlier);
     this.maxQueued = FcfsOptionsSchema.parse(options).maxQueued;
   }
 
@@ -57,30 +45,6 @@ export class FcfsPolicy implements SchedPolicy {
     if (refusal) return { ok: false, reason: refusal };
     this.queue.push({ task, seq: this.nextSeq++ });
     return { ok: true };
-  }
-
-  pick(_nowMs: number): Decision | null {
-    const entry = this.queue.pop();
-    if (!entry) return null;
-    return { kind: "run", task: entry.task, maxOutputTokens: entry.task.maxOutputTokens };
-  }
-
-  charge(): void {}
-
-  remove(taskId: string): SchedTask | null {
-    return this.queue.remove(taskId)?.task ?? null;
-  }
-
-  forget(): void {}
-
-  size(): number {
-    return this.queue.size;
-  }
-
-  drain(): SchedTask[] {
-    const tasks: SchedTask[] = [];
-    for (let e = this.queue.pop(); e; e = this.queue.pop()) tasks.push(e.task);
-    return tasks;
   }
 
   exportState(): PolicyState {

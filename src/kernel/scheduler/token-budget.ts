@@ -22,7 +22,7 @@ import {
   SchedTaskSchema,
   sealState,
 } from "./common.js";
-import { IndexedHeap } from "./heap.js";
+import { HeapQueuePolicy } from "./heap-queue.js";
 import {
   type Decision,
   type EnqueueResult,
@@ -242,16 +242,16 @@ const byKey = (a: OrderEntry, b: OrderEntry) => a.key < b.key || (a.key === b.ke
  * near the end of its budget is likely near the end of its work, so this approximates shortest
  * remaining work first. The key is fixed at enqueue; later spending does not re-sort the queue.
  */
-export class RemainingBudgetOrder implements SchedPolicy {
+export class RemainingBudgetOrder extends HeapQueuePolicy<OrderEntry> {
   readonly name = "budget-order";
-  private readonly queue = new IndexedHeap<OrderEntry>(byKey, (e) => e.task.taskId);
-  private nextSeq = 0;
 
   constructor(
     private readonly remainingOf: (task: SchedTask) => number,
     private readonly agingTokensPerSec: number,
     private readonly remainingCapTokens: number,
-  ) {}
+  ) {
+    super(byKey);
+  }
 
   enqueue(task: SchedTask, _nowMs: number): EnqueueResult {
     if (this.queue.has(task.taskId)) return { ok: false, reason: "duplicate" };
@@ -259,29 +259,6 @@ export class RemainingBudgetOrder implements SchedPolicy {
     const key = remaining + (this.agingTokensPerSec * task.enqueuedAtMs) / 1_000;
     this.queue.push({ task, key, seq: this.nextSeq++ });
     return { ok: true };
-  }
-
-  pick(_nowMs: number): Decision | null {
-    const e = this.queue.pop();
-    return e ? { kind: "run", task: e.task, maxOutputTokens: e.task.maxOutputTokens } : null;
-  }
-
-  charge(): void {}
-
-  remove(taskId: string): SchedTask | null {
-    return this.queue.remove(taskId)?.task ?? null;
-  }
-
-  forget(): void {}
-
-  size(): number {
-    return this.queue.size;
-  }
-
-  drain(): SchedTask[] {
-    const tasks: SchedTask[] = [];
-    for (let e = this.queue.pop(); e; e = this.queue.pop()) tasks.push(e.task);
-    return tasks;
   }
 
   exportState(): PolicyState {
