@@ -41,6 +41,8 @@ export const PROBLEM_CODES = {
   credential_revoked: { status: 401, title: "Credential revoked" },
   credential_expired: { status: 401, title: "Credential expired" },
   forbidden: { status: 403, title: "Forbidden" },
+  policy_denied: { status: 403, title: "Denied by policy" },
+  approval_required: { status: 403, title: "Policy requires approval" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },

@@ -35,6 +35,7 @@ import { decodeCursor, encodeCursor } from "../store/cursor.js";
 import type { Db } from "../store/db.js";
 import { labelsOf, listProcessIndex } from "../store/process-index.js";
 import { type ProcessSignal, processStub } from "./agent-process.js";
+import { gateKeyCall } from "./key-gate.js";
 import { poolForModel } from "./pools.js";
 import { type SpawnResult, spawnProcess } from "./spawn.js";
 
@@ -77,6 +78,7 @@ export async function spawnAs(
   input: SpawnInput,
 ): Promise<SpawnResult> {
   const principal = requireTenantKey(caller, WRITE_ROLES);
+  await gateKeyCall(db, principal, "proc.spawn", { type: "Tenant", id: principal.tenantId });
   return spawnProcess(env, db, {
     tenantId: principal.tenantId,
     actor: principal.actor,
@@ -215,12 +217,13 @@ export interface SignalOutcome {
  */
 export async function signalProcess(
   env: Env,
-  _db: Db,
+  db: Db,
   caller: Caller,
   input: { id: string; signal: ProcessSignal; reason?: string | null | undefined },
 ): Promise<SignalOutcome> {
   const principal = requireProcessAccess(caller, input.id, WRITE_ROLES, true);
   if (!isId("process", input.id)) throw new ApiError("not_found", `no process ${input.id}`);
+  await gateKeyCall(db, principal, "proc.signal", { type: "Process", id: input.id });
   const result = await processStub(env, input.id).signal(
     principal.tenantId,
     input.signal,

@@ -83,6 +83,7 @@ describe("capability providers", () => {
     ]);
     expect(caps.body.items.filter((c) => c.builtin).map((c) => c.name)).toEqual([
       "proc.finish",
+      "proc.signal",
       "proc.sleep",
       "proc.spawn",
       "proc.wait",
@@ -204,6 +205,70 @@ describe("the gate refuses", () => {
     expect(log[0]).toMatch(/^ext__echo: allow/);
     expect(log[1]).toMatch(/^ext__echo: deny \(rate limit of 1 calls\/min for ext\.echo reached\)/);
     expect(log[3]).toMatch(/^ext__echo: allow/);
+  });
+});
+
+describe("the gate for calls made with an API key", () => {
+  it("applies the tenant's Cedar policies to spawn and signals, over HTTPS and MCP alike", async () => {
+    const t = await newTenant("keygate");
+    const p = await spawn(t.operator, { paused: true });
+    expect(p.status).toBe(201);
+    const put = await call("PUT", "/v1/policies/operators-cannot-terminate", {
+      token: t.admin,
+      body: {
+        cedar:
+          '@id("no-operator-signals") forbid(principal is Key, action, resource) when { context.capability == "proc.signal" && principal.role == "operator" };',
+      },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    const refused = await call("POST", `/v1/processes/${p.body.id}/terminate`, {
+      token: t.operator,
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      code: "policy_denied",
+      policyIds: ["operators-cannot-terminate"],
+    });
+    const client = await connect(t.operator);
+    const viaMcp = await client.callTool({
+      name: "terminate_process",
+      arguments: { id: p.body.id },
+    });
+    expect(viaMcp.isError).toBe(true);
+    await client.close();
+    // The admin role is not caught by the policy; the process was untouched until now.
+    expect(
+      (await call<ProcessBody>("GET", `/v1/processes/${p.body.id}`, { token: t.reader })).body
+        .status,
+    ).toBe("paused");
+    const allowed = await call<ProcessBody>("POST", `/v1/processes/${p.body.id}/terminate`, {
+      token: t.admin,
+    });
+    expect(allowed.body.status).toBe("terminated");
+    const audit = await call<{ items: Array<{ decision: string; status: number; actor: string }> }>(
+      "GET",
+      "/v1/audit?action=process.terminate",
+      { token: t.admin },
+    );
+    expect(audit.body.items.filter((a) => a.decision === "deny" && a.status === 403).length).toBe(
+      2,
+    );
+  });
+
+  it("refuses a key's call that policy would park for approval, saying why", async () => {
+    const t = await newTenant("keygate");
+    await call("PUT", "/v1/policies/spawn-approval", {
+      token: t.admin,
+      body: {
+        cedar:
+          '@id("spawn-needs-approval") @approval("required") forbid(principal is Key, action, resource) when { context.capability == "proc.spawn" } unless { context.approved };',
+      },
+    });
+    const res = await spawn(t.operator, { paused: true });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: "approval_required" });
+    const list = await call<{ items: unknown[] }>("GET", "/v1/processes", { token: t.reader });
+    expect(list.body.items).toEqual([]);
   });
 });
 

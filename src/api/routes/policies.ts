@@ -10,6 +10,7 @@ import { z } from "zod";
 import { newId } from "../../kernel/ids.js";
 import { CapabilityNameSchema } from "../../kernel/process/record.js";
 import { type PolicyRequest, RISK_LEVELS } from "../../kernel/syscall/policy.js";
+import { invalidateGateContext } from "../../objects/gate-context.js";
 import {
   BUILTIN_POLICY_IDS,
   DEFAULT_POLICIES,
@@ -260,6 +261,7 @@ policyRoutes.openapi(
       Date.now(),
       MAX_POLICIES_PER_TENANT,
     );
+    invalidateGateContext(principal.tenantId);
     if (outcome.kind === "limit") {
       throw new ApiError(
         "conflict",
@@ -297,6 +299,7 @@ policyRoutes.openapi(
     }
     const deleted = await deletePolicy(c.var.db, principal.tenantId, name);
     if (!deleted) throw new ApiError("not_found", `no policy ${name}`);
+    invalidateGateContext(principal.tenantId);
     c.var.audit.detail = { version: deleted.version };
     return c.json(storedView(deleted), 200);
   },
