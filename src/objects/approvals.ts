@@ -14,6 +14,7 @@ import {
   getApproval,
   listApprovals as listRows,
 } from "../store/approvals.js";
+import { pageOf } from "../store/cursor.js";
 import type { Db } from "../store/db.js";
 import { processStub } from "./agent-process.js";
 
@@ -64,12 +65,10 @@ export async function listApprovals(
   db: Db,
   tenantId: string,
   query: { status?: ApprovalStatus | undefined; beforeId?: string | undefined; limit: number },
-): Promise<{ items: ApprovalView[]; more: boolean }> {
+): Promise<{ items: ApprovalView[]; nextCursor: string | null }> {
   const rows = await listRows(db, tenantId, query.status, query.beforeId, query.limit);
-  return {
-    items: rows.slice(0, query.limit).map((r) => approvalView(r)),
-    more: rows.length > query.limit,
-  };
+  const { page, nextCursor } = pageOf(rows, query.limit, (r) => r.id);
+  return { items: page.map((r) => approvalView(r)), nextCursor };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   WRITE_ROLES,
 } from "../api/authorize.js";
 import type { Principal } from "../api/context.js";
+import { cursorKey, INVALID_CURSOR, pageOf } from "../api/pagination.js";
 import { ApiError, fieldError } from "../api/problem.js";
 import type {
   AgentTypeSchema,
@@ -31,7 +32,7 @@ import type { ProcessEventRecord, ProcessRecord } from "../kernel/process/record
 import type { ProcessState } from "../kernel/process/state.js";
 import { type AgentType, GLOBAL_SCOPE, listAgentTypes } from "../store/agent-types.js";
 import { queryAudit } from "../store/audit.js";
-import { decodeCursor, encodeCursor } from "../store/cursor.js";
+import { encodeCursor } from "../store/cursor.js";
 import type { Db } from "../store/db.js";
 import { labelsOf, listProcessIndex } from "../store/process-index.js";
 import { type ProcessSignal, processStub } from "./agent-process.js";
@@ -55,8 +56,6 @@ export type AuditQuery = z.infer<typeof AuditQuerySchema>;
 
 /** An Idempotency-Key: 1 to 255 printable ASCII characters, no spaces. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-const INVALID_CURSOR = "not a cursor issued by this API";
 
 // ---------------------------------------------------------------------------------------------
 // spawn
@@ -123,8 +122,7 @@ export async function listProcesses(
   input: ProcessListInput,
 ): Promise<Page<ProcessSummary>> {
   const principal = requireTenantKey(caller, READ_ROLES);
-  const beforeId = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-  if (beforeId === null) throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
+  const beforeId = cursorKey(input.cursor);
   const rows = await listProcessIndex(db, {
     tenantId: principal.tenantId,
     status: input.status,
@@ -133,12 +131,11 @@ export async function listProcesses(
     beforeId,
     limit: input.limit,
   });
-  const page = rows.slice(0, input.limit);
+  const { page, nextCursor } = pageOf(rows, input.limit, (r) => r.id);
   const labelMap = await labelsOf(
     db,
     page.map((r) => r.id),
   );
-  const last = page[page.length - 1];
   return {
     items: page.map((r) => ({
       id: r.id,
@@ -150,7 +147,7 @@ export async function listProcesses(
       createdAt: new Date(r.createdAtMs).toISOString(),
       updatedAt: new Date(r.updatedAtMs).toISOString(),
     })),
-    nextCursor: rows.length > input.limit && last ? encodeCursor(last.id) : null,
+    nextCursor,
   };
 }
 
@@ -186,10 +183,8 @@ export async function listProcessEvents(
   input: { id: string; limit: number; cursor?: string | undefined },
 ): Promise<Page<ProcessEventRecord>> {
   const principal = requireProcessAccess(caller, input.id, READ_ROLES, false);
-  const after = input.cursor === undefined ? "0" : decodeCursor(input.cursor);
-  if (after === null || !/^\d{1,15}$/.test(after)) {
-    throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
-  }
+  const after = cursorKey(input.cursor) ?? "0";
+  if (!/^\d{1,15}$/.test(after)) throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
   const page = isId("process", input.id)
     ? await processStub(env, input.id).events(principal.tenantId, Number(after), input.limit)
     : null;
@@ -305,8 +300,7 @@ export async function queryAuditLog(
   if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) {
     throw fieldError("from", "must not be after `to`", "invalid_range");
   }
-  const beforeId = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-  if (beforeId === null) throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
+  const beforeId = cursorKey(q.cursor);
   const rows = await queryAudit(db, {
     tenantId,
     actor: q.actor,
@@ -316,8 +310,7 @@ export async function queryAuditLog(
     beforeId,
     limit: q.limit,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
+  const { page, nextCursor } = pageOf(rows, q.limit, (r) => r.id);
   return {
     items: page.map((r) => ({
       id: r.id,
@@ -332,6 +325,6 @@ export async function queryAuditLog(
       requestId: r.requestId,
       detail: r.detailJson ? (JSON.parse(r.detailJson) as Record<string, unknown>) : null,
     })),
-    nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null,
+    nextCursor,
   };
 }

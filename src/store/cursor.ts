@@ -17,3 +17,19 @@ export function decodeCursor(cursor: string): string | null {
     return null;
   }
 }
+
+/**
+ * The first `limit` of `rows` (fetched as `limit + 1`), and the cursor that continues after
+ * them, or null when nothing follows.
+ *
+ * @example const { page, nextCursor } = pageOf(rows, q.limit, (r) => r.id)
+ */
+export function pageOf<T>(
+  rows: readonly T[],
+  limit: number,
+  keyOf: (row: T) => string,
+): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}

@@ -8,11 +8,11 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { isId } from "../../kernel/ids.js";
 import { approvalView, decideApproval, listApprovals } from "../../objects/approvals.js";
 import { getApproval } from "../../store/approvals.js";
-import { decodeCursor, encodeCursor } from "../../store/cursor.js";
 import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
-import { ApiError, fieldError } from "../problem.js";
+import { cursorKey } from "../pagination.js";
+import { ApiError } from "../problem.js";
 import { PageQuerySchema } from "../schemas.js";
 
 export const approvalRoutes = new OpenAPIHono<AppEnv>();
@@ -64,19 +64,12 @@ approvalRoutes.openapi(
   async (c) => {
     const principal = requireTenantKey(c.var.principal, READ_ROLES);
     const q = c.req.valid("query");
-    const beforeId = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    if (beforeId === null)
-      throw fieldError("cursor", "not a cursor issued by this API", "invalid_cursor");
     const page = await listApprovals(c.var.db, principal.tenantId, {
       status: q.status,
-      beforeId,
+      beforeId: cursorKey(q.cursor),
       limit: q.limit,
     });
-    const last = page.items[page.items.length - 1];
-    return c.json(
-      { items: page.items, nextCursor: page.more && last ? encodeCursor(last.id) : null },
-      200,
-    );
+    return c.json(page, 200);
   },
 );
 

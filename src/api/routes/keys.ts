@@ -13,11 +13,11 @@ import {
   listApiKeys,
   revokeApiKey,
 } from "../../store/api-keys.js";
-import { decodeCursor, encodeCursor } from "../../store/cursor.js";
 import { findTenant } from "../../store/tenants.js";
 import { requireKeyManager } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
+import { cursorKey, pageOf } from "../pagination.js";
 import { ApiError, fieldError } from "../problem.js";
 import {
   ApiKeySchema,
@@ -110,19 +110,9 @@ keyRoutes.openapi(listKeysRoute, async (c) => {
   const q = c.req.valid("query");
   const { tenantId } = requireKeyManager(c.var.principal, q.tenantId);
   if (!tenantId) throw fieldError("tenantId", "required for the system administrator", "required");
-  const beforeId = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-  if (beforeId === null)
-    throw fieldError("cursor", "not a cursor issued by this API", "invalid_cursor");
-  const rows = await listApiKeys(c.var.db, tenantId, beforeId, q.limit);
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return c.json(
-    {
-      items: page.map(view),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null,
-    },
-    200,
-  );
+  const rows = await listApiKeys(c.var.db, tenantId, cursorKey(q.cursor), q.limit);
+  const { page, nextCursor } = pageOf(rows, q.limit, (r) => r.id);
+  return c.json({ items: page.map(view), nextCursor }, 200);
 });
 
 const revokeRoute = createRoute({

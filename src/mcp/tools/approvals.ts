@@ -6,11 +6,11 @@
 
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import { cursorKey } from "../../api/pagination.js";
 import { ApiError } from "../../api/problem.js";
 import { ApprovalSchema, DecisionBodySchema } from "../../api/routes/approvals.js";
 import { MAX_PAGE_LIMIT } from "../../api/schemas.js";
 import { decideApproval, listApprovals } from "../../objects/approvals.js";
-import { decodeCursor, encodeCursor } from "../../store/cursor.js";
 import type { McpContext } from "../context.js";
 import { runTool } from "./run.js";
 
@@ -54,32 +54,15 @@ export function registerApprovalTools(server: McpServer, ctx: McpContext): void 
     },
     (args) =>
       runTool(ctx, "list_approvals", {}, async () => {
-        const beforeId = args.cursor === undefined ? undefined : decodeCursor(args.cursor);
-        if (beforeId === null) {
-          throw new ApiError("validation_failed", "cursor: not a cursor issued by this API", {
-            errors: [
-              {
-                path: "cursor",
-                message: "not a cursor issued by this API",
-                code: "invalid_cursor",
-              },
-            ],
-          });
-        }
-        const page = await listApprovals(ctx.db, tenantOf(ctx), {
+        const structured = await listApprovals(ctx.db, tenantOf(ctx), {
           status: args.status,
-          beforeId,
+          beforeId: cursorKey(args.cursor),
           limit: args.limit,
         });
-        const last = page.items[page.items.length - 1];
-        const structured = {
-          items: page.items,
-          nextCursor: page.more && last ? encodeCursor(last.id) : null,
-        };
-        const pending = page.items.filter((a) => a.status === "pending").length;
+        const pending = structured.items.filter((a) => a.status === "pending").length;
         return {
           structured,
-          summary: `${page.items.length} approval requests, ${pending} pending.`,
+          summary: `${structured.items.length} approval requests, ${pending} pending.`,
         };
       }),
   );
