@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { KernelError } from "../errors.js";
 import {
+  DEFAULT_SERVICE_WEIGHTS,
   type EnqueueRefusal,
   type PolicyState,
   PRIORITY_CLASSES,
@@ -101,3 +102,32 @@ export const PolicyStateSchema = z.object({
   version: z.literal(1),
   data: z.unknown(),
 });
+
+/** `maxQueued`: the queue bound every policy takes (at most SCHED_LIMITS.maxQueuedTasks). */
+export const MaxQueuedSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(SCHED_LIMITS.maxQueuedTasks)
+  .default(SCHED_LIMITS.maxQueuedTasks);
+
+/** The service weights of an input and an output token (VTC's 1 and 2 by default). */
+export const ServiceWeightOptions = {
+  inputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.inputWeight),
+  outputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.outputWeight),
+};
+
+/**
+ * Increasing token thresholds between queue levels (K = length + 1 levels), as MLFQ and PLAS
+ * take them.
+ *
+ * @example levelThresholdsSchema([4_096, 16_384])
+ */
+export function levelThresholdsSchema(defaults: number[]) {
+  return z
+    .array(z.number().int().min(1))
+    .min(1)
+    .max(15)
+    .refine((t) => t.every((v, i) => i === 0 || v > (t[i - 1] as number)), "must increase")
+    .default(defaults);
+}

@@ -18,10 +18,11 @@
  */
 
 import { z } from "zod";
+import { MaxQueuedSchema } from "./common.js";
 import { PlasOptionsSchema, PlasPolicy } from "./plas.js";
 import { PriorityPolicy } from "./priority.js";
 import { BudgetGateOptionsSchema, TokenBudgetGate } from "./token-budget.js";
-import { SCHED_LIMITS, type SchedPolicy } from "./types.js";
+import type { SchedPolicy } from "./types.js";
 import { VtcOptionsSchema, VtcPolicy } from "./vtc.js";
 
 export const CompositeOptionsSchema = z.object({
@@ -35,12 +36,7 @@ export const CompositeOptionsSchema = z.object({
   budget: z.boolean().default(true),
   quantumTokens: BudgetGateOptionsSchema.shape.quantumTokens,
   minGrantTokens: BudgetGateOptionsSchema.shape.minGrantTokens,
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  maxQueued: MaxQueuedSchema,
 });
 export type CompositeOptions = z.input<typeof CompositeOptionsSchema>;
 

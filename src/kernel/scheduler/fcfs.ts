@@ -4,17 +4,19 @@
  */
 
 import { z } from "zod";
-import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
+import {
+  assertTask,
+  MaxQueuedSchema,
+  openState,
+  queueRefusal,
+  SchedTaskSchema,
+  sealState,
+} from "./common.js";
 import { HeapQueuePolicy, type QueueEntry } from "./heap-queue.js";
-import { type EnqueueResult, type PolicyState, SCHED_LIMITS, type SchedTask } from "./types.js";
+import type { EnqueueResult, PolicyState, SchedTask } from "./types.js";
 
 export const FcfsOptionsSchema = z.object({
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  maxQueued: MaxQueuedSchema,
 });
 export type FcfsOptions = z.input<typeof FcfsOptionsSchema>;
 

@@ -11,14 +11,21 @@
  */
 
 import { z } from "zod";
-import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
+import {
+  assertTask,
+  levelThresholdsSchema,
+  MaxQueuedSchema,
+  openState,
+  queueRefusal,
+  SchedTaskSchema,
+  ServiceWeightOptions,
+  sealState,
+} from "./common.js";
 import { IndexedHeap } from "./heap.js";
 import {
-  DEFAULT_SERVICE_WEIGHTS,
   type Decision,
   type EnqueueResult,
   type PolicyState,
-  SCHED_LIMITS,
   type SchedPolicy,
   type SchedTask,
   serviceTokens,
@@ -27,23 +34,12 @@ import {
 
 export const MlfqOptionsSchema = z.object({
   /** Weighted tokens after which a process leaves level i; K = length + 1 levels. */
-  levelsTokens: z
-    .array(z.number().int().min(1))
-    .min(1)
-    .max(15)
-    .refine((t) => t.every((v, i) => i === 0 || v > (t[i - 1] as number)), "must increase")
-    .default([4_096, 16_384, 65_536]),
+  levelsTokens: levelThresholdsSchema([4_096, 16_384, 65_536]),
   boostMs: z.number().int().min(1).max(86_400_000).default(60_000),
   /** FastServe's skip-join: a request whose prompt alone exceeds a level's threshold starts below it. */
   skipJoin: z.boolean().default(false),
-  inputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.inputWeight),
-  outputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.outputWeight),
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  ...ServiceWeightOptions,
+  maxQueued: MaxQueuedSchema,
 });
 export type MlfqOptions = z.input<typeof MlfqOptionsSchema>;
 

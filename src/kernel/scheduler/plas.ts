@@ -11,14 +11,21 @@
  */
 
 import { z } from "zod";
-import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
+import {
+  assertTask,
+  levelThresholdsSchema,
+  MaxQueuedSchema,
+  openState,
+  queueRefusal,
+  SchedTaskSchema,
+  ServiceWeightOptions,
+  sealState,
+} from "./common.js";
 import { IndexedHeap } from "./heap.js";
 import {
-  DEFAULT_SERVICE_WEIGHTS,
   type Decision,
   type EnqueueResult,
   type PolicyState,
-  SCHED_LIMITS,
   type SchedPolicy,
   type SchedTask,
   serviceTokens,
@@ -27,24 +34,13 @@ import {
 
 export const PlasOptionsSchema = z.object({
   /** Attained weighted tokens at which a program moves down one queue; K = length + 1. */
-  levelsTokens: z
-    .array(z.number().int().min(1))
-    .min(1)
-    .max(15)
-    .refine((t) => t.every((v, i) => i === 0 || v > (t[i - 1] as number)), "must increase")
-    .default([4_096, 16_384, 65_536, 262_144, 1_048_576]),
+  levelsTokens: levelThresholdsSchema([4_096, 16_384, 65_536, 262_144, 1_048_576]),
   /** β: promote when waiting time ≥ β × service time. */
   starvationRatio: z.number().min(0).max(1_000).default(2),
   /** No promotion sooner than this after queueing, so a fresh program is not "starved" at once. */
   minStarvationMs: z.number().int().min(0).max(86_400_000).default(1_000),
-  inputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.inputWeight),
-  outputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.outputWeight),
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  ...ServiceWeightOptions,
+  maxQueued: MaxQueuedSchema,
 });
 export type PlasOptions = z.input<typeof PlasOptionsSchema>;
 

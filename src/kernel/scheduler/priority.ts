@@ -14,7 +14,14 @@
 
 import { z } from "zod";
 import { KernelError } from "../errors.js";
-import { assertTask, openState, PolicyStateSchema, queueRefusal, sealState } from "./common.js";
+import {
+  assertTask,
+  MaxQueuedSchema,
+  openState,
+  PolicyStateSchema,
+  queueRefusal,
+  sealState,
+} from "./common.js";
 import { FcfsPolicy } from "./fcfs.js";
 import { IndexedHeap } from "./heap.js";
 import {
@@ -23,7 +30,6 @@ import {
   type PolicyFactory,
   type PolicyState,
   PRIORITY_CLASSES,
-  SCHED_LIMITS,
   type SchedPolicy,
   type SchedTask,
   type Usage,
@@ -32,12 +38,7 @@ import {
 export const PriorityOptionsSchema = z.object({
   /** Wait that buys one class of priority; null for strict priority (starvation possible). */
   agingMs: z.number().int().min(1).max(86_400_000).nullable().default(30_000),
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  maxQueued: MaxQueuedSchema,
 });
 export type PriorityOptions = z.input<typeof PriorityOptionsSchema>;
 

@@ -6,23 +6,18 @@
  */
 
 import { z } from "zod";
-import { assertTask, openState, queueRefusal, SchedTaskSchema, sealState } from "./common.js";
 import {
-  type Decision,
-  type EnqueueResult,
-  type PolicyState,
-  SCHED_LIMITS,
-  type SchedPolicy,
-  type SchedTask,
-} from "./types.js";
+  assertTask,
+  MaxQueuedSchema,
+  openState,
+  queueRefusal,
+  SchedTaskSchema,
+  sealState,
+} from "./common.js";
+import type { Decision, EnqueueResult, PolicyState, SchedPolicy, SchedTask } from "./types.js";
 
 export const RoundRobinOptionsSchema = z.object({
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  maxQueued: MaxQueuedSchema,
 });
 export type RoundRobinOptions = z.input<typeof RoundRobinOptionsSchema>;
 

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { BudgetLedger, LedgerStateSchema } from "./budget-ledger.js";
 import {
   assertTask,
+  MaxQueuedSchema,
   openState,
   PolicyStateSchema,
   queueRefusal,
@@ -41,12 +42,7 @@ export const BudgetGateOptionsSchema = z.object({
    * than run truncated. A process with nothing in flight still gets whatever is left.
    */
   minGrantTokens: z.number().int().min(1).max(SCHED_LIMITS.maxTokensPerTask).default(256),
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  maxQueued: MaxQueuedSchema,
 });
 export type BudgetGateOptions = z.input<typeof BudgetGateOptionsSchema>;
 

@@ -14,33 +14,33 @@
 
 import { z } from "zod";
 import { KernelError } from "../errors.js";
-import { assertTask, openState, PolicyStateSchema, queueRefusal, sealState } from "./common.js";
+import {
+  assertTask,
+  MaxQueuedSchema,
+  openState,
+  PolicyStateSchema,
+  queueRefusal,
+  ServiceWeightOptions,
+  sealState,
+} from "./common.js";
 import { FcfsPolicy } from "./fcfs.js";
 import { IndexedHeap } from "./heap.js";
-import {
-  DEFAULT_SERVICE_WEIGHTS,
-  type Decision,
-  type EnqueueResult,
-  type PolicyFactory,
-  type PolicyState,
-  SCHED_LIMITS,
-  type SchedPolicy,
-  type SchedTask,
-  type Usage,
+import type {
+  Decision,
+  EnqueueResult,
+  PolicyFactory,
+  PolicyState,
+  SchedPolicy,
+  SchedTask,
+  Usage,
 } from "./types.js";
 
 export const VtcOptionsSchema = z.object({
   /** Share weight per tenant id; a tenant with weight 2 receives twice the service of weight 1. */
   tenantWeights: z.record(z.string(), z.number().positive().max(1_000_000)).default({}),
   defaultWeight: z.number().positive().max(1_000_000).default(1),
-  inputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.inputWeight),
-  outputWeight: z.number().min(0).default(DEFAULT_SERVICE_WEIGHTS.outputWeight),
-  maxQueued: z
-    .number()
-    .int()
-    .min(1)
-    .max(SCHED_LIMITS.maxQueuedTasks)
-    .default(SCHED_LIMITS.maxQueuedTasks),
+  ...ServiceWeightOptions,
+  maxQueued: MaxQueuedSchema,
 });
 export type VtcOptions = z.input<typeof VtcOptionsSchema>;
 

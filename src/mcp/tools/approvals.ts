@@ -12,7 +12,7 @@ import { ApprovalSchema, DecisionBodySchema } from "../../api/routes/approvals.j
 import { MAX_PAGE_LIMIT } from "../../api/schemas.js";
 import { decideApproval, listApprovals } from "../../objects/approvals.js";
 import type { McpContext } from "../context.js";
-import { runTool } from "./run.js";
+import { READ_ONLY, runTool } from "./run.js";
 
 const ListApprovalsInput = z.strictObject({
   status: z.enum(["pending", "approved", "denied", "expired"]).optional(),
@@ -45,12 +45,7 @@ export function registerApprovalTools(server: McpServer, ctx: McpContext): void 
         "Calls that policy parked for a person's decision, newest first; filter by status (pending first of all).",
       inputSchema: ListApprovalsInput.shape,
       outputSchema: ApprovalPageOutput,
-      annotations: {
-        readOnlyHint: true,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
+      annotations: READ_ONLY,
     },
     (args) =>
       runTool(ctx, "list_approvals", {}, async () => {

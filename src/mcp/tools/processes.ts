@@ -8,7 +8,7 @@ import type { ProcessRecord } from "../../kernel/process/record.js";
 import type { ProcessSignal } from "../../objects/agent-process.js";
 import { getProcess, listProcesses, signalProcess, spawnAs } from "../../objects/process-calls.js";
 import type { McpContext } from "../context.js";
-import { runTool } from "./run.js";
+import { READ_ONLY, runTool } from "./run.js";
 import {
   ListProcessesInput,
   ProcessIdInput,
@@ -65,12 +65,7 @@ export function registerProcessTools(server: McpServer, ctx: McpContext): void {
         "Your tenant's processes, newest first, filtered by status, agent type and labels; pass `nextCursor` back as `cursor` for the next page.",
       inputSchema: ListProcessesInput,
       outputSchema: ProcessPageOutput,
-      annotations: {
-        readOnlyHint: true,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
+      annotations: READ_ONLY,
     },
     (args) =>
       runTool(ctx, "list_processes", {}, async () => {
@@ -93,12 +88,7 @@ export function registerProcessTools(server: McpServer, ctx: McpContext): void {
       description: "A process's full record: status, budget and usage, stats, result.",
       inputSchema: ProcessIdInput,
       outputSchema: ProcessOutput,
-      annotations: {
-        readOnlyHint: true,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
+      annotations: READ_ONLY,
     },
     (args) =>
       runTool(ctx, "get_process", args, async () => {

@@ -3,15 +3,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { listAgentTypeViews, queryAuditLog } from "../../objects/process-calls.js";
 import type { McpContext } from "../context.js";
-import { runTool } from "./run.js";
+import { READ_ONLY, runTool } from "./run.js";
 import { AgentTypeListOutput, AuditPageOutput, EmptyInput, QueryAuditInput } from "./schemas.js";
-
-const READ_ONLY = {
-  readOnlyHint: true,
-  destructiveHint: false,
-  idempotentHint: true,
-  openWorldHint: false,
-} as const;
 
 /**
  * Registers `list_agent_types` and `query_audit` on `server`.

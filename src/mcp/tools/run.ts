@@ -10,6 +10,14 @@ import type { McpContext } from "../context.js";
 import { toApiError, toolError } from "../errors.js";
 import { actingAs, gateMcpCall } from "../gate.js";
 
+/** The annotations of a tool that only reads: safe to call, and to call again. */
+export const READ_ONLY = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+} as const;
+
 export interface ToolSuccess {
   structured: Record<string, unknown>;
   summary: string;
