@@ -8,6 +8,7 @@
 import type { KeyPrincipal } from "../api/authorize.js";
 import { ApiError } from "../api/problem.js";
 import { matchEntitlement } from "../kernel/syscall/entitlement.js";
+import { policyRequest } from "../kernel/syscall/gate.js";
 import type { PolicyRequest } from "../kernel/syscall/policy.js";
 import type { Db } from "../store/db.js";
 import { gateContextFor, grantsFor } from "./gate-context.js";
@@ -33,22 +34,21 @@ export async function gateKeyCall(
     cap?.provider === "builtin",
     grantsFor(ctx.grants, null),
   );
-  const decision = ctx.policy.decide({
-    tenantId: principal.tenantId,
-    principal: { type: "Key", id: principal.keyId, agentType: null, role: principal.role },
-    capability,
-    resource,
-    context: {
+  const decision = ctx.policy.decide(
+    policyRequest({
+      tenantId: principal.tenantId,
+      principal: { type: "Key", id: principal.keyId, agentType: null, role: principal.role },
+      capability,
+      resource,
       risk: cap?.risk ?? "critical",
-      entitled: entitlement.entitled,
-      explicitGrant: entitlement.explicitGrant,
+      entitlement,
       approved: false,
       // A key has no token budget of its own; the processes it acts on carry theirs.
       budgetTokensLeft: Number.MAX_SAFE_INTEGER,
-      hourOfDayUtc: new Date(nowMs).getUTCHours(),
       dataLabels: [],
-    },
-  });
+      nowMs,
+    }),
+  );
   if (decision.effect === "allow") return decision.policyIds;
   const cited = decision.policyIds.join(", ");
   if (decision.effect === "require_approval") {

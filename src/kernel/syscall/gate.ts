@@ -92,21 +92,20 @@ export function gate(input: GateInput): GateDecision {
   const processLeft = record.budget.maxTokens - spent;
   const grantLeft =
     input.entitlement.budgetTokens === null ? processLeft : input.entitlement.budgetTokens - spent;
-  const decision = input.policy.decide({
-    tenantId: record.tenantId,
-    principal: { type: "Process", id: record.id, agentType: record.type.name, role: null },
-    capability: name,
-    resource: input.resource,
-    context: {
+  const decision = input.policy.decide(
+    policyRequest({
+      tenantId: record.tenantId,
+      principal: { type: "Process", id: record.id, agentType: record.type.name, role: null },
+      capability: name,
+      resource: input.resource,
       risk: input.capability.risk,
-      entitled: input.entitlement.entitled,
-      explicitGrant: input.entitlement.explicitGrant,
+      entitlement: input.entitlement,
       approved: input.approved,
       budgetTokensLeft: Math.min(processLeft, grantLeft),
-      hourOfDayUtc: new Date(input.nowMs).getUTCHours(),
       dataLabels: input.dataLabels,
-    },
-  });
+      nowMs: input.nowMs,
+    }),
+  );
   if (decision.effect === "allow")
     return { allow: true, capability: name, policyIds: decision.policyIds };
   if (decision.effect === "require_approval") {
@@ -123,5 +122,43 @@ export function gate(input: GateInput): GateDecision {
     code: "policy_denied",
     reason: `denied by policy ${decision.policyIds.join(", ") || "(no policy permits it)"}`,
     policyIds: decision.policyIds,
+  };
+}
+
+/** What a policy request is built from, whoever the principal is. */
+export interface PolicyRequestInput {
+  tenantId: string;
+  principal: PolicyRequest["principal"];
+  capability: string;
+  resource: PolicyRequest["resource"];
+  risk: RiskLevel;
+  entitlement: Pick<EntitlementMatch, "entitled" | "explicitGrant">;
+  approved: boolean;
+  budgetTokensLeft: number;
+  dataLabels: string[];
+  nowMs: number;
+}
+
+/**
+ * The request the policy engine decides, as both gates (a process's own calls, and calls made
+ * with an API key) build it.
+ *
+ * @example policy.decide(policyRequest({ tenantId, principal, capability: "proc.signal", … }))
+ */
+export function policyRequest(input: PolicyRequestInput): PolicyRequest {
+  return {
+    tenantId: input.tenantId,
+    principal: input.principal,
+    capability: input.capability,
+    resource: input.resource,
+    context: {
+      risk: input.risk,
+      entitled: input.entitlement.entitled,
+      explicitGrant: input.entitlement.explicitGrant,
+      approved: input.approved,
+      budgetTokensLeft: input.budgetTokensLeft,
+      hourOfDayUtc: new Date(input.nowMs).getUTCHours(),
+      dataLabels: input.dataLabels,
+    },
   };
 }
