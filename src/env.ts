@@ -7,6 +7,12 @@ export interface Env {
   DB: D1Database;
   AGENT_PROCESS: DurableObjectNamespace<AgentProcess>;
   SCHEDULER: DurableObjectNamespace<Scheduler>;
+  /** Large workspace values, artifacts and large message payloads, by content hash. */
+  BLOBS: R2Bucket;
+  /** The message bus between processes (consumed by this Worker's `queue` handler). */
+  BUS: Queue;
+  /** Where the bus's poison messages land after their retries (also consumed here). */
+  BUS_DLQ: Queue;
   /** The system administrator's bearer token (a Worker secret; `.dev.vars` locally). */
   ADMIN_TOKEN: string;
   /** How long a parked call waits for a person's decision, in ms (default one hour). */

@@ -49,20 +49,32 @@ export function requireTenantKey(
 
 /**
  * Access to one process: a tenant key with one of `roles`, or the agent key of that very
- * process (read-only for now). Another process's agent key gets 404, as a missing process.
+ * process (whose changes are that process's own system calls, gated as such by the caller:
+ * see `gateSyscall`). Another process's agent key gets 404, as a missing process.
  */
 export function requireProcessAccess(
   principal: Principal | undefined,
   processId: string,
   roles: readonly KeyRole[],
-  write: boolean,
 ): KeyPrincipal {
   const p = principalOf(principal);
   if (p.kind === "key" && p.processId !== null) {
     if (p.processId !== processId) throw new ApiError("not_found", `no process ${processId}`);
-    if (write) throw new ApiError("forbidden", "an agent key cannot signal its own process");
     return p;
   }
+  return requireTenantKey(p, roles);
+}
+
+/**
+ * A tenant key with one of `roles`, or an agent key: the call is then its process's own system
+ * call (spawning a child, for one), which `gateSyscall` checks against that process.
+ */
+export function requireActor(
+  principal: Principal | undefined,
+  roles: readonly KeyRole[],
+): KeyPrincipal {
+  const p = principalOf(principal);
+  if (p.kind === "key" && p.processId !== null) return p;
   return requireTenantKey(p, roles);
 }
 

@@ -1,13 +1,14 @@
 /**
  * The one gate every MCP tool call and resource read passes before it reaches a system call.
- * Today it enforces what the HTTPS API enforces per route: the role a tool needs, the caller's
- * tenant, and that an agent key reaches only its own process. The capability, policy and
- * budget checks plug in here, so every MCP call meets them in one place.
+ * It enforces what the HTTPS API enforces per route: the role a tool needs, the caller's
+ * tenant, and that an agent key reaches only its own process (as that process). Capability,
+ * policy and budget checks belong to the system call itself (src/objects/call-gate.ts).
  */
 
 import {
   ADMIN_ROLES,
   READ_ROLES,
+  requireActor,
   requireProcessAccess,
   requireTenantKey,
   WRITE_ROLES,
@@ -20,15 +21,17 @@ export interface ToolAccess {
   roles: readonly KeyRole[];
   /** The tool names one process in `args.id`; an agent key may use it on its own process. */
   processScoped: boolean;
-  /** It changes state (an agent key may not, as over HTTPS). */
+  /** It changes state: an agent key's change is its process's system call (gated as one). */
   write: boolean;
+  /** An agent key may call it as its process (spawning a child). */
+  asProcess?: boolean;
   /** The system administrator may call it too (it acts across tenants). */
   system?: boolean;
 }
 
 /** The access each tool and resource needs; a name missing here is refused. */
 export const TOOL_ACCESS: Record<string, ToolAccess> = {
-  spawn_process: { roles: WRITE_ROLES, processScoped: false, write: true },
+  spawn_process: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   list_processes: { roles: READ_ROLES, processScoped: false, write: false },
   get_process: { roles: READ_ROLES, processScoped: true, write: false },
   pause_process: { roles: WRITE_ROLES, processScoped: true, write: true },
@@ -90,10 +93,13 @@ export async function gateMcpCall(
   const principal = ctx.caller.principal;
   if (access.system && principal.kind === "system") return actingAs(ctx.caller);
   if (access.processScoped && args.id !== undefined) {
-    requireProcessAccess(principal, args.id, access.roles, access.write);
+    requireProcessAccess(principal, args.id, access.roles);
+  } else if (access.asProcess) {
+    requireActor(principal, access.roles);
   } else {
     requireTenantKey(principal, access.roles);
   }
-  // Capability, Cedar policy and budget checks for the acting principal belong here.
+  // Capability, Cedar policy and budget checks happen in the system call itself (gateSyscall),
+  // so the HTTPS API and MCP meet the same ones.
   return actingAs(ctx.caller);
 }

@@ -27,6 +27,11 @@ import type { ScriptedTurn } from "../llm/scripted.js";
 import { openDb } from "../store/db.js";
 import { upsertProcessIndex } from "../store/process-index.js";
 import { type LoopHost, returnLease, runStep, tryWake } from "./agent-loop.js";
+import {
+  type CallerSyscall,
+  type CallerSyscallResult,
+  gateCallerSyscall,
+} from "./caller-syscall.js";
 import { ProcessStore } from "./process-store.js";
 import { schedulerStub } from "./scheduler.js";
 import type { Lease } from "./scheduler-types.js";
@@ -81,6 +86,10 @@ export interface AgentProcessRpc {
   childExited(tenantId: string, childId: string): Promise<void>;
   /** From the human gate: a person decided one of this process's approval requests. */
   approvalDecided(tenantId: string, approvalId: string): Promise<void>;
+  /** A client holding this process's agent key makes a system call as the process. */
+  callerSyscall(tenantId: string, call: CallerSyscall): Promise<CallerSyscallResult>;
+  /** A child spawned by a client acting as this process: `wait` can find it. */
+  adoptChild(tenantId: string, childId: string): Promise<void>;
 }
 
 /**
@@ -254,6 +263,17 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
     if (record.status === "waiting" && on?.kind === "approval" && on.approvalId === approvalId) {
       await this.ctx.storage.setAlarm(Date.now());
     }
+  }
+
+  async callerSyscall(tenantId: string, call: CallerSyscall): Promise<CallerSyscallResult> {
+    return gateCallerSyscall(this, tenantId, call);
+  }
+
+  async adoptChild(tenantId: string, childId: string): Promise<void> {
+    const record = this.store.load();
+    if (!record || record.tenantId !== tenantId) return;
+    const children = this.store.getKv<string[]>("children") ?? [];
+    if (!children.includes(childId)) this.store.putKv("children", [...children, childId]);
   }
 
   // -------------------------------------------------------------------------------------------

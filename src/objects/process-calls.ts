@@ -12,6 +12,7 @@ import {
   ADMIN_ROLES,
   principalOf,
   READ_ROLES,
+  requireActor,
   requireProcessAccess,
   requireTenantKey,
   WRITE_ROLES,
@@ -36,7 +37,7 @@ import { encodeCursor } from "../store/cursor.js";
 import type { Db } from "../store/db.js";
 import { labelsOf, listProcessIndex } from "../store/process-index.js";
 import { type ProcessSignal, processStub } from "./agent-process.js";
-import { gateKeyCall } from "./key-gate.js";
+import { gateSyscall } from "./call-gate.js";
 import { poolForModel } from "./pools.js";
 import { type SpawnResult, spawnProcess } from "./spawn.js";
 
@@ -76,17 +77,35 @@ export async function spawnAs(
   caller: Caller,
   input: SpawnInput,
 ): Promise<SpawnResult> {
-  const principal = requireTenantKey(caller, WRITE_ROLES);
-  await gateKeyCall(db, principal, "proc.spawn", { type: "Tenant", id: principal.tenantId });
-  return spawnProcess(env, db, {
-    tenantId: principal.tenantId,
-    actor: principal.actor,
+  const acting = await gateSyscall(env, db, caller, "proc.spawn", WRITE_ROLES, {
+    type: "Tenant",
+    id: requireActor(caller, WRITE_ROLES).tenantId,
+  });
+  // A process spawns only its own children; the client acting as it cannot pick another parent.
+  let parentId = input.parentId;
+  if (acting.as === "process") {
+    if (parentId !== undefined && parentId !== null && parentId !== acting.processId) {
+      throw new ApiError("forbidden", "an agent key spawns children of its own process only", {
+        errors: [
+          {
+            path: "parentId",
+            message: "must be the agent key's process or absent",
+            code: "forbidden",
+          },
+        ],
+      });
+    }
+    parentId = acting.processId;
+  }
+  const result = await spawnProcess(env, db, {
+    tenantId: acting.tenantId,
+    actor: acting.actor,
     type: input.type,
     version: input.version,
     goal: input.goal,
     priority: input.priority,
     labels: input.labels,
-    parentId: input.parentId,
+    parentId,
     budget: input.budget,
     capabilities: input.capabilities,
     script: input.script,
@@ -94,8 +113,15 @@ export async function spawnAs(
     idempotency:
       input.idempotencyKey === undefined
         ? undefined
-        : { scope: "process.spawn", key: input.idempotencyKey },
+        : {
+            scope: acting.as === "process" ? `process.spawn:${acting.processId}` : "process.spawn",
+            key: input.idempotencyKey,
+          },
   });
+  if (acting.as === "process") {
+    await processStub(env, acting.processId).adoptChild(acting.tenantId, result.record.id);
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,7 +189,7 @@ export async function getProcess(
   caller: Caller,
   input: { id: string },
 ): Promise<ProcessRecord> {
-  const principal = requireProcessAccess(caller, input.id, READ_ROLES, false);
+  const principal = requireProcessAccess(caller, input.id, READ_ROLES);
   const record = isId("process", input.id)
     ? await processStub(env, input.id).get(principal.tenantId)
     : null;
@@ -182,7 +208,7 @@ export async function listProcessEvents(
   caller: Caller,
   input: { id: string; limit: number; cursor?: string | undefined },
 ): Promise<Page<ProcessEventRecord>> {
-  const principal = requireProcessAccess(caller, input.id, READ_ROLES, false);
+  const principal = requireProcessAccess(caller, input.id, READ_ROLES);
   const after = cursorKey(input.cursor) ?? "0";
   if (!/^\d{1,15}$/.test(after)) throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
   const page = isId("process", input.id)
@@ -216,14 +242,17 @@ export async function signalProcess(
   caller: Caller,
   input: { id: string; signal: ProcessSignal; reason?: string | null | undefined },
 ): Promise<SignalOutcome> {
-  const principal = requireProcessAccess(caller, input.id, WRITE_ROLES, true);
+  requireProcessAccess(caller, input.id, WRITE_ROLES);
   if (!isId("process", input.id)) throw new ApiError("not_found", `no process ${input.id}`);
-  await gateKeyCall(db, principal, "proc.signal", { type: "Process", id: input.id });
+  const acting = await gateSyscall(env, db, caller, "proc.signal", WRITE_ROLES, {
+    type: "Process",
+    id: input.id,
+  });
   const result = await processStub(env, input.id).signal(
-    principal.tenantId,
+    acting.tenantId,
     input.signal,
     input.reason ?? null,
-    principal.actor,
+    acting.actor,
   );
   if (!result.ok) {
     if (result.code === "not_found") throw new ApiError("not_found", `no process ${input.id}`);

@@ -7,13 +7,10 @@
  * child it already made instead of making another.
  */
 
-import { BUILTIN_TOOLS, capabilityOfTool, isBuiltinTool } from "../kernel/agent/builtin-tools.js";
-import { KernelError } from "../kernel/errors.js";
+import { capabilityOfTool, isBuiltinTool } from "../kernel/agent/builtin-tools.js";
 import { sha256Hex } from "../kernel/hash.js";
-import { isId } from "../kernel/ids.js";
 import type { PendingEvent } from "../kernel/process/lifecycle.js";
 import type { ProcessRecord, WaitingOn } from "../kernel/process/record.js";
-import { isTerminal } from "../kernel/process/state.js";
 import { callsInLastMinute, matchEntitlement } from "../kernel/syscall/entitlement.js";
 import { type GateDecision, gate } from "../kernel/syscall/gate.js";
 import type { PolicyEngine } from "../kernel/syscall/policy.js";
@@ -23,11 +20,12 @@ import { writeAudit } from "../store/audit.js";
 import { type Capability, type EntitlementRow, findCapabilities } from "../store/capabilities.js";
 import { openDb } from "../store/db.js";
 import type { LoopHost } from "./agent-loop.js";
-import { processStub } from "./agent-process.js";
 import { DEFAULT_APPROVAL_TTL_MS } from "./approvals.js";
 import { gateContextFor, grantsFor } from "./gate-context.js";
 import { callProviderTool } from "./mcp-providers.js";
-import { spawnProcess } from "./spawn.js";
+import { runBuiltinTool } from "./tools/index.js";
+import { checkChild } from "./tools/process.js";
+import { type CallOutcome, toolMessage } from "./tools/types.js";
 
 export interface ToolRun {
   /** Results to append to the conversation, one per call that produced one now. */
@@ -41,26 +39,6 @@ export interface ToolRun {
   block: WaitingOn | null;
   /** A call was refused because the tool-call budget is spent. */
   budgetDenied: boolean;
-}
-
-/** What one allowed call did. */
-type CallOutcome =
-  | { kind: "result"; message: ChatMessage }
-  | { kind: "exit"; result: unknown; message: ChatMessage }
-  | { kind: "block"; waitingOn: WaitingOn };
-
-function toolMessage(
-  call: Pick<ToolCall, "id" | "name">,
-  value: unknown,
-  isError = false,
-): ChatMessage {
-  return {
-    role: "tool",
-    toolCallId: call.id,
-    toolName: call.name,
-    content: JSON.stringify(value),
-    isError,
-  };
 }
 
 function syscallEvent(record: ProcessRecord, call: ToolCall, decision: string): PendingEvent {
@@ -124,7 +102,7 @@ function decide(
 }
 
 /** Notes a call in the rate-limit log (the last minute's call times, per capability). */
-function logCall(h: LoopHost, capability: string, nowMs: number): void {
+export function logCall(h: LoopHost, capability: string, nowMs: number): void {
   const key = `calls:${capability}`;
   const log = (h.store.getKv<number[]>(key) ?? []).filter((t) => t > nowMs - 60_000);
   h.store.putKv(key, [...log, nowMs]);
@@ -223,58 +201,7 @@ async function runAllowedCall(
     if (!result.ok) return { error: result.error };
     return { outcome: { kind: "result", message: toolMessage(call, result.value) } };
   }
-  const parsed = BUILTIN_TOOLS[call.name].args.safeParse(call.arguments);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return {
-      error: `invalid arguments: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "rejected"}`,
-    };
-  }
-  const args = parsed.data as Record<string, unknown>;
-  switch (call.name) {
-    case "finish":
-      return {
-        outcome: {
-          kind: "exit",
-          result: args.result ?? null,
-          message: toolMessage(call, { ok: true }),
-        },
-      };
-    case "sleep":
-      return {
-        outcome: {
-          kind: "block",
-          waitingOn: {
-            kind: "sleep",
-            until: new Date(Date.now() + (args.ms as number)).toISOString(),
-            toolCallId: call.id,
-          },
-        },
-      };
-    case "spawn":
-      return {
-        outcome: {
-          kind: "result",
-          message: await spawnChild(h, record, call, args, `${record.id}:${stepNo}:${index}`),
-        },
-      };
-    case "wait": {
-      const childId = (args.processId as string | undefined) ?? null;
-      const check = await checkChild(h, record, childId);
-      if (check.kind === "error")
-        return {
-          outcome: { kind: "result", message: toolMessage(call, { error: check.error }, true) },
-        };
-      if (check.kind === "ended")
-        return { outcome: { kind: "result", message: toolMessage(call, check.value) } };
-      return {
-        outcome: {
-          kind: "block",
-          waitingOn: { kind: "child", processId: childId, toolCallId: call.id },
-        },
-      };
-    }
-  }
+  return runBuiltinTool({ h, record, call, stepNo, index });
 }
 
 /** Records an approval request for `call` and returns what the process waits on. */
@@ -318,81 +245,6 @@ async function parkForApproval(
     toolCallId: call.id,
     until: new Date(row.expiresAtMs).toISOString(),
   };
-}
-
-async function spawnChild(
-  h: LoopHost,
-  record: ProcessRecord,
-  call: ToolCall,
-  args: Record<string, unknown>,
-  idempotencyKey: string,
-): Promise<ChatMessage> {
-  try {
-    const { record: child } = await spawnProcess(h.processEnv, openDb(h.processEnv.DB), {
-      tenantId: record.tenantId,
-      actor: record.id,
-      type: args.type as string,
-      version: args.version as string | undefined,
-      goal: args.goal as string,
-      priority: record.priority,
-      labels: {},
-      parentId: record.id,
-      script: args.script as unknown[] | undefined,
-      idempotency: { scope: "process.spawn.child", key: idempotencyKey },
-    });
-    const children = h.store.getKv<string[]>("children") ?? [];
-    if (!children.includes(child.id)) h.store.putKv("children", [...children, child.id]);
-    return toolMessage(call, { processId: child.id, status: child.status });
-  } catch (error) {
-    if (error instanceof KernelError) return toolMessage(call, { error: error.message }, true);
-    throw error;
-  }
-}
-
-type ChildCheck =
-  | { kind: "error"; error: string }
-  | {
-      kind: "ended";
-      value: { processId: string; status: string; result: unknown; exitReason: string | null };
-    }
-  | { kind: "running" };
-
-/**
- * Whether child `childId` (or, for null, any child not yet waited for) has ended. An ended
- * child is reaped: a later wait-for-any does not return it again.
- */
-async function checkChild(
-  h: LoopHost,
-  record: ProcessRecord,
-  childId: string | null,
-): Promise<ChildCheck> {
-  const reaped = h.store.getKv<string[]>("reapedChildren") ?? [];
-  const candidates =
-    childId === null
-      ? (h.store.getKv<string[]>("children") ?? []).filter((id) => !reaped.includes(id))
-      : [childId];
-  if (candidates.length === 0)
-    return { kind: "error", error: "this process has no children left to wait for" };
-  for (const id of candidates) {
-    const child = isId("process", id)
-      ? await processStub(h.processEnv, id).get(record.tenantId)
-      : null;
-    if (!child || child.parentId !== record.id)
-      return { kind: "error", error: `${id} is not a child of this process` };
-    if (isTerminal(child.status)) {
-      h.store.putKv("reapedChildren", [...reaped, child.id]);
-      return {
-        kind: "ended",
-        value: {
-          processId: child.id,
-          status: child.status,
-          result: child.result,
-          exitReason: child.exitReason,
-        },
-      };
-    }
-  }
-  return { kind: "running" };
 }
 
 export type WakeCheck =

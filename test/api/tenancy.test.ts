@@ -150,10 +150,10 @@ describe("roles", () => {
     expect(res.body.code).toBe("forbidden");
   });
 
-  it("binds an agent key to its own process: it reads that one and nothing else", async () => {
+  it("binds an agent key to its own process: it reads and acts as that one and nothing else", async () => {
     const t = await newTenant();
-    const mine = (await spawn(t.operator)).body;
-    const other = (await spawn(t.operator)).body;
+    const mine = (await spawn(t.operator, { paused: true })).body;
+    const other = (await spawn(t.operator, { paused: true })).body;
     const key = await call<{ secret: string; processId: string }>("POST", "/v1/keys", {
       token: t.admin,
       body: { name: "agent", role: "operator", processId: mine.id },
@@ -167,10 +167,14 @@ describe("roles", () => {
     );
     expect((await call("GET", `/v1/processes/${other.id}`, { token: agent })).status).toBe(404);
     expect((await call("GET", "/v1/processes", { token: agent })).status).toBe(403);
-    expect((await spawn(agent)).status).toBe(403);
+    // Its changes are its process's system calls: the assistant type holds neither capability.
+    expect((await spawn(agent)).body).toMatchObject({ code: "capability_denied" });
     expect(
-      (await call("POST", `/v1/processes/${mine.id}/terminate`, { token: agent })).status,
-    ).toBe(403);
+      (await call("POST", `/v1/processes/${mine.id}/terminate`, { token: agent })).body.code,
+    ).toBe("capability_denied");
+    expect(
+      (await call("POST", `/v1/processes/${other.id}/terminate`, { token: agent })).status,
+    ).toBe(404);
   });
 
   it("refuses an agent key for a process of another tenant", async () => {

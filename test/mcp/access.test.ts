@@ -237,12 +237,13 @@ describe("MCP tenancy, agent keys and audit", () => {
       name: "spawn_process",
       arguments: { type: "assistant", goal: "x" },
     });
-    expect(text(spawnTry)).toMatch(/^forbidden: /);
+    // It acts as its process, whose type (assistant) holds neither capability.
+    expect(text(spawnTry)).toMatch(/^capability_denied: /);
     const terminate = await client.callTool({
       name: "terminate_process",
       arguments: { id: own.id },
     });
-    expect(text(terminate)).toMatch(/^forbidden: /);
+    expect(text(terminate)).toMatch(/^capability_denied: /);
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toEqual([`edgekernel://process/${own.id}`]);
 

@@ -44,19 +44,28 @@ export function audit(): MiddlewareHandler<AppEnv> {
     const principal = c.var.principal;
     const status = c.res.status;
     const note = c.var.audit;
+    // An agent key acts as its process: the row names the process, the key goes in the detail.
+    const asProcess = principal?.kind === "key" && principal.processId !== null;
+    const detail =
+      asProcess && principal?.kind === "key"
+        ? { ...note.detail, keyId: principal.keyId }
+        : note.detail;
     try {
       await writeAudit(
         c.var.db,
         {
           tenantId: note.tenantId ?? (principal?.kind === "key" ? principal.tenantId : null),
-          actor: principal?.actor ?? "anonymous",
-          actorRole: principal?.role ?? "none",
+          actor:
+            principal?.kind === "key" && principal.processId !== null
+              ? principal.processId
+              : (principal?.actor ?? "anonymous"),
+          actorRole: asProcess ? "process" : (principal?.role ?? "none"),
           action,
           target: note.target ?? targetFromPath(c.req.path),
           decision: status < 400 ? "allow" : status === 401 || status === 403 ? "deny" : "error",
           status,
           requestId: c.var.requestId,
-          detail: note.detail,
+          detail,
         },
         Date.now(),
       );

@@ -13,7 +13,7 @@ import {
   signalProcess,
   spawnAs,
 } from "../../objects/process-calls.js";
-import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../authorize.js";
+import { READ_ROLES, requireActor, requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { ApiError, fieldError } from "../problem.js";
@@ -58,7 +58,7 @@ const spawnRoute = createRoute({
 
 processRoutes.openapi(spawnRoute, async (c) => {
   // Refuse the caller before judging its header, as the route always has; spawnAs checks again.
-  requireTenantKey(c.var.principal, WRITE_ROLES);
+  requireActor(c.var.principal, WRITE_ROLES);
   const body = c.req.valid("json");
   const idempotencyKey = c.req.header(IDEMPOTENCY_HEADER);
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {

@@ -5,51 +5,16 @@
 
 import { z } from "zod";
 import type { ModelTool } from "../../llm/types.js";
-import { PROCESS_LIMITS } from "../process/record.js";
+import { PROCESS_TOOLS } from "./tools/process.js";
 
-/** Longest a process may sleep in one call: a day. */
-export const MAX_SLEEP_MS = 24 * 3_600_000;
+export { MAX_SLEEP_MS } from "./tools/process.js";
 
-export const FinishArgsSchema = z.strictObject({
-  result: z.unknown().meta({ description: "The outcome of the goal (any JSON)" }),
-});
-export const SleepArgsSchema = z.strictObject({
-  ms: z.number().int().min(1).max(MAX_SLEEP_MS),
-});
-export const SpawnArgsSchema = z.strictObject({
-  type: z.string().min(1).max(63),
-  goal: z.string().min(1).max(PROCESS_LIMITS.goalChars),
-  version: z.string().max(64).optional(),
-  /** Turns for a child that runs the `scripted` model. */
-  script: z.array(z.unknown()).max(256).optional(),
-});
-export const WaitArgsSchema = z.strictObject({
-  /** The child to wait for; without it, the next child to end (as POSIX `wait()`). */
-  processId: z.string().min(1).max(64).optional(),
-});
-
+/**
+ * Every built-in tool, by the name the model calls it. One group per area, one file each under
+ * `tools/`; a group's tools run through `src/objects/tools/` (one handler file per group).
+ */
 export const BUILTIN_TOOLS = {
-  finish: {
-    capability: "proc.finish",
-    description: "Finish the goal with a result; the process exits.",
-    args: FinishArgsSchema,
-  },
-  sleep: {
-    capability: "proc.sleep",
-    description: "Sleep for `ms` milliseconds without holding model capacity.",
-    args: SleepArgsSchema,
-  },
-  spawn: {
-    capability: "proc.spawn",
-    description: "Spawn a child process of an agent type with a goal; returns its id.",
-    args: SpawnArgsSchema,
-  },
-  wait: {
-    capability: "proc.wait",
-    description:
-      "Wait until a child process ends (the one named, or else the next of this process's children to end); returns its id, status and result.",
-    args: WaitArgsSchema,
-  },
+  ...PROCESS_TOOLS,
 } as const;
 
 export type BuiltinToolName = keyof typeof BUILTIN_TOOLS;
