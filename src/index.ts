@@ -3,6 +3,7 @@
  */
 
 import { createApp } from "./api/app.js";
+import { handleQueue } from "./bus/consumer.js";
 import type { Env } from "./env.js";
 
 export { AgentProcess } from "./objects/agent-process.js";
@@ -12,4 +13,5 @@ const app = createApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  queue: (batch, env) => handleQueue(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -21,16 +21,24 @@ import { authenticate } from "./middleware/auth.js";
 import { limitBody, MAX_BODY_BYTES, requireJsonBody } from "./middleware/json-body.js";
 import { requestId } from "./middleware/request-id.js";
 import { ApiError, fromKernelError, fromZodIssues, problemResponse } from "./problem.js";
+import { a2aRoutes } from "./routes/a2a.js";
 import { agentTypeRoutes } from "./routes/agent-types.js";
 import { approvalRoutes } from "./routes/approvals.js";
+import { ARTIFACT_RAW_BODY_PATHS, artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
+import { blackboardRoutes } from "./routes/blackboard.js";
 import { capabilityRoutes } from "./routes/capabilities.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
+import { memoryRoutes } from "./routes/memory.js";
+import { messageRoutes } from "./routes/messages.js";
 import { policyRoutes } from "./routes/policies.js";
 import { processRoutes } from "./routes/processes.js";
+import { purgeRoutes } from "./routes/purge.js";
 import { schedulerRoutes } from "./routes/scheduler.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { topicRoutes } from "./routes/topics.js";
+import { WORKSPACE_FILES_PATH, workspaceRoutes } from "./routes/workspace.js";
 import { API_VERSION } from "./version.js";
 
 export { API_VERSION };
@@ -58,15 +66,21 @@ export function createApp(): OpenAPIHono<AppEnv> {
     await next();
   });
   app.use("*", audit());
-  app.use("*", limitBody());
-  // /mcp parses its own JSON-RPC bodies (and answers JSON-RPC errors); /oauth takes form posts.
-  app.use("*", except(["/mcp", "/oauth/*"], requireJsonBody()));
+  // Raw-byte uploads carry their own (larger) size limits and content types.
+  const rawBodyPaths = [...ARTIFACT_RAW_BODY_PATHS, WORKSPACE_FILES_PATH];
+  app.use("*", except(rawBodyPaths, limitBody()));
+  // /mcp and /a2a parse their own JSON-RPC bodies (and answer JSON-RPC errors); /oauth takes form posts.
+  app.use("*", except(["/mcp", "/oauth/*", "/a2a", "/a2a/*", ...rawBodyPaths], requireJsonBody()));
   app.use("/v1/*", authenticate());
 
   app.route("/", healthRoutes);
   app.route("/", mcpRoutes({ resolveOAuthToken }));
   app.route("/", oauthRoutes);
   app.route("/", processRoutes);
+  app.route("/", purgeRoutes);
+  app.route("/", blackboardRoutes);
+  app.route("/", artifactRoutes);
+  app.route("/", memoryRoutes);
   app.route("/", agentTypeRoutes);
   app.route("/", tenantRoutes);
   app.route("/", keyRoutes);
@@ -75,6 +89,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", schedulerRoutes);
   app.route("/", approvalRoutes);
   app.route("/", capabilityRoutes);
+  app.route("/", messageRoutes);
+  app.route("/", topicRoutes);
+  app.route("/", a2aRoutes);
+  app.route("/", workspaceRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

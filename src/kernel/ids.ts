@@ -19,6 +19,9 @@ export const ID_PREFIXES = {
   mcpProvider: "mcpp",
   policy: "pol",
   lease: "lease",
+  artifact: "art",
+  message: "msg",
+  correlation: "corr",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -14,8 +14,19 @@ export const MCP_AUDIT_ACTIONS: Record<string, string> = {
   pause_process: "process.pause",
   resume_process: "process.resume",
   terminate_process: "process.terminate",
+  write_memory: "memory.write",
   approve_call: "approval.approve",
   deny_call: "approval.deny",
+  blackboard_put: "blackboard.put",
+  blackboard_delete: "blackboard.delete",
+  artifact_put: "artifact.create",
+  send_message: "message.send",
+  publish: "topic.publish",
+  subscribe: "topic.subscribe",
+  write_file: "workspace.file.write",
+  delete_file: "workspace.file.delete",
+  share_path: "workspace.share",
+  revoke_share: "workspace.revoke",
 };
 
 export interface McpCallOutcome {

@@ -14,8 +14,13 @@ import { API_VERSION } from "../api/version.js";
 import type { McpContext } from "./context.js";
 import { registerResources } from "./resources.js";
 import { registerApprovalTools } from "./tools/approvals.js";
+import { registerArtifactTools } from "./tools/artifacts.js";
+import { registerBlackboardTools } from "./tools/blackboard.js";
+import { registerBusTools } from "./tools/bus.js";
+import { registerMemoryTools } from "./tools/memory.js";
 import { registerProcessTools } from "./tools/processes.js";
 import { registerRegistryTools } from "./tools/registry.js";
+import { registerWorkspaceTools } from "./tools/workspace.js";
 
 export const MCP_SERVER_NAME = "edgekernel";
 
@@ -42,6 +47,11 @@ export function createMcpServer(ctx: McpContext): McpServer {
   registerProcessTools(server, ctx);
   registerRegistryTools(server, ctx);
   registerApprovalTools(server, ctx);
+  registerBlackboardTools(server, ctx);
+  registerArtifactTools(server, ctx);
+  registerMemoryTools(server, ctx);
+  registerBusTools(server, ctx);
+  registerWorkspaceTools(server, ctx);
   registerResources(server, ctx);
   return server;
 }

@@ -26,6 +26,7 @@ import {
 } from "../llm/types.js";
 import { findCapabilities } from "../store/capabilities.js";
 import { openDb } from "../store/db.js";
+import { compactHistory } from "./memory-compaction.js";
 import type { ProcessStore } from "./process-store.js";
 import { schedulerStub } from "./scheduler.js";
 import type { Lease, LeaseOutcome } from "./scheduler-types.js";
@@ -167,13 +168,25 @@ export async function runStep(h: LoopHost): Promise<void> {
   const tools = [...toolsFor(record.capabilities), ...(await externalTools(env, record))];
   const maxOutputTokens = Math.max(1, Math.min(lease.maxOutputTokens, remainingTokens(record)));
   const history = h.store.messages();
+  const toolTokens = estimateTextTokens(JSON.stringify(tools));
+  const contextWindowTokens = lease.contextWindowTokens;
+  // Short-term memory: old turns are compacted into a summary before the window would drop them.
+  const view = compactHistory(h, {
+    record,
+    system,
+    history,
+    contextWindowTokens,
+    maxOutputTokens,
+    toolTokens,
+  });
   const context = buildContext({
     system,
     goal: record.goal,
-    history,
-    contextWindowTokens: lease.contextWindowTokens,
+    history: view.history,
+    summary: view.summary,
+    contextWindowTokens,
     maxOutputTokens,
-    toolTokens: estimateTextTokens(JSON.stringify(tools)),
+    toolTokens,
   });
   const client = createModelClient(record.model, env, {
     script: h.store.getKv<ScriptedTurn[]>("script") ?? [],

@@ -8,6 +8,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import type { Envelope } from "../bus/envelope.js";
 import type { Env } from "../env.js";
 import { KernelError } from "../kernel/errors.js";
 import {
@@ -32,9 +33,21 @@ import {
   type CallerSyscallResult,
   gateCallerSyscall,
 } from "./caller-syscall.js";
+import {
+  ackMessage,
+  attachMailbox,
+  type DeliveryResult,
+  deliver,
+  listMailbox,
+  type MailboxPage,
+} from "./mailbox.js";
+import type { MailboxMessage } from "./mailbox-store.js";
+import { writeProcessEndMemory } from "./memory-end.js";
 import { ProcessStore } from "./process-store.js";
+import { type PurgeResult, purgeObjectStorage } from "./purge.js";
 import { schedulerStub } from "./scheduler.js";
 import type { Lease } from "./scheduler-types.js";
+import { serveWorkspace, type WorkspaceReply, type WorkspaceRequest } from "./workspace.js";
 
 /** Signals a caller may send through the API. */
 export type ProcessSignal = "pause" | "resume" | "terminate";
@@ -90,6 +103,16 @@ export interface AgentProcessRpc {
   callerSyscall(tenantId: string, call: CallerSyscall): Promise<CallerSyscallResult>;
   /** A child spawned by a client acting as this process: `wait` can find it. */
   adoptChild(tenantId: string, childId: string): Promise<void>;
+  /** This process's workspace: files, keys and shares (see workspace.ts for the requests). */
+  workspace(tenantId: string, req: WorkspaceRequest): Promise<WorkspaceReply>;
+  /** From the bus consumer: put one envelope in this process's mailbox (deduplicated by id). */
+  busDeliver(tenantId: string, envelope: Envelope): Promise<DeliveryResult>;
+  /** A page of this process's unread messages in order of arrival; null when not visible. */
+  busMailbox(tenantId: string, afterSeq: number, limit: number): Promise<MailboxPage | null>;
+  /** Acknowledges (removes) one message: the message, `missing`, or null when not visible. */
+  busAck(tenantId: string, messageId: string): Promise<MailboxMessage | "missing" | null>;
+  /** Wipes this ended process's storage (purge.ts); a live process is refused. */
+  purge(tenantId: string): Promise<PurgeResult>;
 }
 
 /**
@@ -114,6 +137,7 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ProcessStore(ctx.storage.sql);
+    attachMailbox(this, ctx.storage.sql);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -276,6 +300,30 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
     if (!children.includes(childId)) this.store.putKv("children", [...children, childId]);
   }
 
+  async workspace(tenantId: string, req: WorkspaceRequest): Promise<WorkspaceReply> {
+    return serveWorkspace(
+      { storage: this.ctx.storage, env: this.env, load: () => this.store.load() },
+      tenantId,
+      req,
+    );
+  }
+
+  async busDeliver(tenantId: string, envelope: Envelope): Promise<DeliveryResult> {
+    return deliver(this, tenantId, envelope);
+  }
+
+  async busMailbox(tenantId: string, afterSeq: number, limit: number): Promise<MailboxPage | null> {
+    return listMailbox(this, tenantId, afterSeq, limit);
+  }
+
+  async busAck(tenantId: string, messageId: string): Promise<MailboxMessage | "missing" | null> {
+    return ackMessage(this, tenantId, messageId);
+  }
+
+  async purge(tenantId: string): Promise<PurgeResult> {
+    return purgeObjectStorage(this.ctx.storage, this.store, tenantId);
+  }
+
   // -------------------------------------------------------------------------------------------
   // The alarm drives everything that happens without a caller: steps, wake-ups, index retries.
 
@@ -339,6 +387,8 @@ export class AgentProcess extends DurableObject<Env> implements AgentProcessRpc,
     this.inflight?.abort();
     this.store.deleteKv("lease");
     await schedulerStub(this.env, record.pool).release(record.pool, record.id);
+    // Long-term memory: an exit with a result is remembered for the agent type (opt out: label memory=off).
+    await writeProcessEndMemory(this.env, record);
     if (record.parentId) {
       const parentId = record.parentId;
       this.ctx.waitUntil(

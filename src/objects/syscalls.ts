@@ -23,6 +23,7 @@ import type { LoopHost } from "./agent-loop.js";
 import { DEFAULT_APPROVAL_TTL_MS } from "./approvals.js";
 import { gateContextFor, grantsFor } from "./gate-context.js";
 import { callProviderTool } from "./mcp-providers.js";
+import { messageWake } from "./tools/bus.js";
 import { runBuiltinTool } from "./tools/index.js";
 import { checkChild } from "./tools/process.js";
 import { type CallOutcome, toolMessage } from "./tools/types.js";
@@ -280,6 +281,7 @@ export async function wakeResult(
       ),
     };
   }
+  if (waitingOn.kind === "message") return messageWake(h, record, waitingOn);
   return approvalOutcome(h, record, waitingOn);
 }
 

@@ -260,3 +260,8 @@ export const approvals = sqliteTable(
     index("approvals_process_idx").on(t.processId),
   ],
 );
+export * from "./schema-artifacts.js";
+export * from "./schema-blackboard.js";
+export * from "./schema-bus.js";
+export * from "./schema-memory.js";
+export * from "./schema-workspace.js";

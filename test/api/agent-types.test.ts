@@ -15,7 +15,7 @@ function typeBody(name: string, version: string, extra: Record<string, unknown> 
 }
 
 describe("agent type registry", () => {
-  it("lists the two built-in types seeded by migration", async () => {
+  it("lists the two built-in types seeded by migration, every version", async () => {
     const t = await newTenant();
     const res = await call<{ items: Array<{ name: string; version: string; builtin: boolean }> }>(
       "GET",
@@ -24,7 +24,12 @@ describe("agent type registry", () => {
     );
     expect(res.status).toBe(200);
     const builtins = res.body.items.filter((i) => i.builtin).map((i) => `${i.name}@${i.version}`);
-    expect(builtins).toEqual(["assistant@1.0.0", "coordinator@1.0.0"]);
+    expect(builtins.sort()).toEqual([
+      "assistant@1.0.0",
+      "assistant@1.1.0",
+      "coordinator@1.0.0",
+      "coordinator@1.1.0",
+    ]);
   });
 
   it("spawns the newest active version unless one is pinned", async () => {

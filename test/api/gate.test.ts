@@ -82,11 +82,25 @@ describe("capability providers", () => {
       ["ext.echo", "medium"],
     ]);
     expect(caps.body.items.filter((c) => c.builtin).map((c) => c.name)).toEqual([
+      "artifact.read",
+      "artifact.write",
+      "bb.read",
+      "bb.write",
+      "memory.read",
+      "memory.write",
+      "msg.recv",
+      "msg.send",
       "proc.finish",
+      "proc.purge",
       "proc.signal",
       "proc.sleep",
       "proc.spawn",
       "proc.wait",
+      "topic.publish",
+      "topic.subscribe",
+      "ws.read",
+      "ws.share",
+      "ws.write",
     ]);
   });
 

@@ -15,9 +15,25 @@ describe("process lifecycle over HTTPS", () => {
     expect(res.body).toMatchObject({
       tenantId: t.id,
       status: "ready",
-      type: { name: "assistant", version: "1.0.0" },
+      type: { name: "assistant", version: "1.1.0" },
       labels: { team: "ops" },
-      capabilities: ["proc.finish", "proc.sleep"],
+      capabilities: [
+        "proc.finish",
+        "proc.sleep",
+        "ws.read",
+        "ws.write",
+        "ws.share",
+        "bb.read",
+        "bb.write",
+        "artifact.read",
+        "artifact.write",
+        "memory.read",
+        "memory.write",
+        "msg.send",
+        "msg.recv",
+        "topic.publish",
+        "topic.subscribe",
+      ],
       exitReason: null,
     });
     expect(res.body.budget).toMatchObject({ maxTokens: 200000, maxToolCalls: 100 });
@@ -230,7 +246,7 @@ describe("listing processes", () => {
     expect(page.body.items[0]).toMatchObject({
       id: a.id,
       labels: { env: "dev" },
-      type: { name: "assistant", version: "1.0.0" },
+      type: { name: "assistant", version: "1.1.0" },
       status: "paused",
     });
   });

@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ROOT, startDevServer } from "./dev-server.mjs";
@@ -46,9 +47,12 @@ describe("README walk-through", () => {
     const script = walkthroughScript()
       .replace(/^export BASE=.*$/m, `export BASE=${server.base}`)
       .replace(/^export ADMIN_TOKEN=.*$/m, `export ADMIN_TOKEN=${server.token}`);
+    // In a scratch directory: the walk-through downloads the artifact into report.md.
+    const cwd = mkdtempSync(join(tmpdir(), "walkthrough-"));
     const run = spawnSync("bash", ["-euo", "pipefail", "-c", script], {
       encoding: "utf8",
-      timeout: 60_000,
+      timeout: 120_000,
+      cwd,
     });
     assert.equal(run.status, 0, `walk-through failed:\n${run.stdout}\n${run.stderr}`);
     const out = run.stdout;
@@ -65,15 +69,22 @@ describe("README walk-through", () => {
     assert.match(out, /"code":"illegal_transition"/);
     assert.match(out, /"action":"process\.terminate"/);
     assert.match(out, /"event":"resume"/);
+    // Two agents cooperated: the draft on the blackboard, the reviewer's report downloaded.
+    assert.match(out, /"key":"draft","version":1/);
+    assert.equal(
+      readFileSync(join(cwd, "report.md"), "utf8"),
+      "# Weekly report\n\n3 incidents, all resolved. Reviewed.\n",
+    );
+    assert.match(out, /# Weekly report/);
   });
 
-  it("then has two spawns in the audit log, both allowed", async () => {
+  it("then has four spawns in the audit log, all allowed", async () => {
     const audit = await (
       await fetch(`${server.base}/v1/audit?action=process.spawn`, {
         headers: { authorization: `Bearer ${server.token}` },
       })
     ).json();
-    assert.equal(audit.items.length, 2);
+    assert.equal(audit.items.length, 4);
     assert.ok(audit.items.every((i) => i.decision === "allow"));
   });
 });

@@ -5,7 +5,11 @@
 
 import { z } from "zod";
 import type { ModelTool } from "../../llm/types.js";
+import { BOARD_TOOLS } from "./tools/board.js";
+import { BUS_TOOLS } from "./tools/bus.js";
+import { MEMORY_TOOLS } from "./tools/memory.js";
 import { PROCESS_TOOLS } from "./tools/process.js";
+import { WORKSPACE_TOOLS } from "./tools/workspace.js";
 
 export { MAX_SLEEP_MS } from "./tools/process.js";
 
@@ -15,6 +19,10 @@ export { MAX_SLEEP_MS } from "./tools/process.js";
  */
 export const BUILTIN_TOOLS = {
   ...PROCESS_TOOLS,
+  ...WORKSPACE_TOOLS,
+  ...BUS_TOOLS,
+  ...BOARD_TOOLS,
+  ...MEMORY_TOOLS,
 } as const;
 
 export type BuiltinToolName = keyof typeof BUILTIN_TOOLS;

@@ -5,8 +5,11 @@
  * kept, oldest dropped first, until the estimate fits `contextWindowTokens − maxOutputTokens`.
  * A turn is an assistant message together with the tool results that answer it, so a tool
  * result is never sent without the call it answers. When anything was dropped, one user note
- * says how many messages were left out, so the model knows its memory has a gap. (Summarising
- * old turns instead of dropping them arrives with the memory manager.)
+ * says how many messages were left out, so the model knows its memory has a gap.
+ *
+ * Dropping is the last resort: before it, the memory manager compacts the oldest turns into a
+ * summary (src/kernel/memory/compaction.ts). That summary is pinned like the goal, right after
+ * it, so it is never the first thing dropped.
  */
 
 import type { ChatMessage } from "../../llm/types.js";
@@ -16,7 +19,8 @@ export function estimateTextTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-function messageTokens(m: ChatMessage): number {
+/** Estimated tokens of one stored message, framing included. */
+export function messageTokens(m: ChatMessage): number {
   // A few tokens of framing per message, as chat templates add role markers.
   const framing = 4;
   if (m.role === "assistant") {
@@ -35,6 +39,8 @@ export interface ContextInput {
   maxOutputTokens: number;
   /** Tokens the tool definitions take; they are sent with every call. */
   toolTokens: number;
+  /** The summary of compacted turns, sent right after the goal; `history` holds the rest. */
+  summary?: string | null | undefined;
 }
 
 export interface BuiltContext {
@@ -46,7 +52,7 @@ export interface BuiltContext {
 }
 
 /** Groups history into turns: each assistant message starts one and owns the tool results after it. */
-function turns(history: ChatMessage[]): ChatMessage[][] {
+export function turns(history: ChatMessage[]): ChatMessage[][] {
   const out: ChatMessage[][] = [];
   for (const m of history) {
     const last = out[out.length - 1];
@@ -63,7 +69,14 @@ function turns(history: ChatMessage[]): ChatMessage[][] {
  */
 export function buildContext(input: ContextInput): BuiltContext {
   const goalMessage: ChatMessage = { role: "user", content: input.goal };
-  const fixed = estimateTextTokens(input.system) + messageTokens(goalMessage) + input.toolTokens;
+  const summaryMessage: ChatMessage | null = input.summary
+    ? { role: "user", content: input.summary }
+    : null;
+  const fixed =
+    estimateTextTokens(input.system) +
+    messageTokens(goalMessage) +
+    (summaryMessage ? messageTokens(summaryMessage) : 0) +
+    input.toolTokens;
   const budget = input.contextWindowTokens - input.maxOutputTokens - fixed;
   const all = turns(input.history);
   const kept: ChatMessage[][] = [];
@@ -78,6 +91,7 @@ export function buildContext(input: ContextInput): BuiltContext {
   const keptMessages = kept.flat();
   const dropped = input.history.length - keptMessages.length;
   const messages: ChatMessage[] = [goalMessage];
+  if (summaryMessage) messages.push(summaryMessage);
   if (dropped > 0) {
     messages.push({
       role: "user",

@@ -28,7 +28,7 @@ export interface SpawnInit {
 /** An event-log entry before the log assigns its sequence number. */
 export interface PendingEvent {
   atMs: number;
-  event: ProcessEvent | "spawn" | "step" | "syscall";
+  event: ProcessEvent | "spawn" | "step" | "syscall" | "compact";
   from: ProcessState | null;
   to: ProcessState;
   actor: string;

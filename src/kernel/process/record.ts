@@ -119,6 +119,14 @@ export const WaitingOnSchema = z.discriminatedUnion("kind", [
     /** When the request expires unanswered. */
     until: z.string(),
   }),
+  z.object({
+    kind: z.literal("message"),
+    toolCallId: z.string(),
+    /** The request whose reply is awaited (`request`), or null for any message (`recv`). */
+    correlationId: z.string().nullable(),
+    /** When the wait ends with a timeout result, or null to wait until a message arrives. */
+    until: z.string().nullable(),
+  }),
 ]);
 export type WaitingOn = z.infer<typeof WaitingOnSchema>;
 

@@ -8,11 +8,19 @@ import {
   type BuiltinToolName,
   isBuiltinTool,
 } from "../../kernel/agent/builtin-tools.js";
+import { BOARD_TOOL_HANDLERS } from "./board.js";
+import { BUS_TOOL_HANDLERS } from "./bus.js";
+import { MEMORY_TOOL_HANDLERS } from "./memory.js";
 import { PROCESS_TOOL_HANDLERS } from "./process.js";
 import type { CallOutcome, ToolHandler, ToolHandlers, ToolInvocation } from "./types.js";
+import { WORKSPACE_TOOL_HANDLERS } from "./workspace.js";
 
 const HANDLERS: ToolHandlers<BuiltinToolName> = {
   ...PROCESS_TOOL_HANDLERS,
+  ...WORKSPACE_TOOL_HANDLERS,
+  ...BUS_TOOL_HANDLERS,
+  ...BOARD_TOOL_HANDLERS,
+  ...MEMORY_TOOL_HANDLERS,
 };
 
 /**
