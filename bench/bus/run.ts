@@ -11,16 +11,13 @@
  * and writes bench/out/bus.json. Usage: npm run bench:bus [-- --messages N --burst B]
  */
 
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { percentile, startWranglerDev } from "../lib/wrangler-dev.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
-const wrangler = join(root, "node_modules/.bin/wrangler");
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -34,19 +31,6 @@ const ADMIN_TOKEN = "bench-admin-token";
 const SMALL_BYTES = 1024;
 const LARGE_BYTES = 512 * 1024;
 const WS_SAMPLES = 60;
-
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 function stat(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -64,47 +48,9 @@ async function jsonOf<T>(url: string, init: RequestInit = {}): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const state = mkdtempSync(join(tmpdir(), "edgekernel-bench-bus-"));
-  const port = await freePort();
-  const inspector = await freePort();
-  const config = join(here, "wrangler.toml");
-  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-  const migrate = spawnSync(
-    wrangler,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", config],
-    { env, encoding: "utf8" },
-  );
-  if (migrate.status !== 0) throw new Error(migrate.stderr);
-  const server = spawn(
-    wrangler,
-    [
-      "dev",
-      "-c",
-      config,
-      "--local",
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      state,
-      "--inspector-port",
-      String(inspector),
-      "--var",
-      `ADMIN_TOKEN:${ADMIN_TOKEN}`,
-    ],
-    { env, detached: true, stdio: "ignore" },
-  );
-  const base = `http://127.0.0.1:${port}`;
+  const dev = await startWranglerDev(join(here, "wrangler.toml"), "bus", { ADMIN_TOKEN });
+  const base = dev.base;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/nothing`)).status === 404) break;
-      } catch {
-        if (i > 400) throw new Error("wrangler dev did not start");
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
     const tenant = await jsonOf<{ id: string }>(`${base}/v1/tenants`, {
       method: "POST",
@@ -291,12 +237,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({ messages: MESSAGES, rows, throughput, workspace }, null, 2)}\n`,
     );
   } finally {
-    try {
-      process.kill(-server.pid!, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    rmSync(state, { recursive: true, force: true });
+    dev.stop();
   }
 }
 

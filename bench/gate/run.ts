@@ -10,35 +10,19 @@
  * Prints a table and writes bench/out/gate.json. Usage: npm run bench:gate [-- --calls N]
  */
 
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { percentile, startWranglerDev } from "../lib/wrangler-dev.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
-const wrangler = join(root, "node_modules/.bin/wrangler");
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const CALLS = arg("--calls", 400);
 const WARMUP = 50;
-
-function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 async function time(url: string, init: RequestInit): Promise<number> {
   const start = performance.now();
@@ -49,45 +33,9 @@ async function time(url: string, init: RequestInit): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const state = mkdtempSync(join(tmpdir(), "edgekernel-bench-gate-"));
-  const port = await freePort();
-  const inspector = await freePort();
-  const config = join(here, "wrangler.toml");
-  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-  const migrate = spawnSync(
-    wrangler,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", config],
-    { env, encoding: "utf8" },
-  );
-  if (migrate.status !== 0) throw new Error(migrate.stderr);
-  const server = spawn(
-    wrangler,
-    [
-      "dev",
-      "-c",
-      config,
-      "--local",
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      state,
-      "--inspector-port",
-      String(inspector),
-    ],
-    { env, detached: true, stdio: "ignore" },
-  );
-  const base = `http://127.0.0.1:${port}`;
+  const dev = await startWranglerDev(join(here, "wrangler.toml"), "gate");
+  const base = dev.base;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/nothing`)).status === 404) break;
-      } catch {
-        if (i > 400) throw new Error("wrangler dev did not start");
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
     const setup = (await (await fetch(`${base}/setup`, { method: "POST" })).json()) as {
       tenantId: string;
       processId: string;
@@ -188,12 +136,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({ calls: CALLS, rows, overhead, cedar }, null, 2)}\n`,
     );
   } finally {
-    try {
-      process.kill(-server.pid!, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    rmSync(state, { recursive: true, force: true });
+    dev.stop();
   }
 }
 
