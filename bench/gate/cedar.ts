@@ -7,10 +7,12 @@
  * Runs the Worker's own engine (src/policy/engine.ts, the code the gate calls) on Cedar's
  * Node build, with policy sets of 10 and 100 statements parsed once, over a fixed mix of
  * requests. In the same run it measures the baselines: the same rules hand-written in
- * TypeScript, the bare pre-parsed Cedar call (no request building), the clock alone, and
- * Cedar without pre-parsing (the policy text parsed on every call). Prints a table and writes
- * bench/out/gate-cedar.json. Timing never fails the run; a decision that differs between Cedar
- * and the TypeScript baseline does (exit 1), since then the comparison would be meaningless.
+ * TypeScript, the clock alone, the engine's relevance check alone, and Cedar given the WHOLE
+ * set per call: pre-parsed with the schema checked (how the engine called it before it
+ * evaluated only the statements that can matter), pre-parsed without the schema, and not
+ * pre-parsed at all. Prints a table and writes bench/out/gate-cedar.json. Timing never fails
+ * the run; a decision that differs between Cedar and the TypeScript baseline does (exit 1),
+ * since then the comparison would be meaningless.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -23,9 +25,11 @@ import * as nodeCedar from "@cedar-policy/cedar-wasm/nodejs";
 import type { Cedar } from "../../src/policy/cedar.js";
 import { DEFAULT_POLICIES } from "../../src/policy/defaults.js";
 import { buildCedarEngine } from "../../src/policy/engine.js";
+import { capabilityIndex, guardOf } from "../../src/policy/guard.js";
+import { compileStatement, requestEnv } from "../../src/policy/relevance.js";
 import { toCedarRequest } from "../../src/policy/request.js";
 import { CEDAR_SCHEMA } from "../../src/policy/schema.js";
-import { validatePolicies } from "../../src/policy/validate.js";
+import { splitStatements, validatePolicies } from "../../src/policy/validate.js";
 import { fmt, formatTable } from "../sched/table.js";
 import { baselineDecide, requestMix, tenantRules } from "./cedar-workload.js";
 import { measure, type Stats } from "./stats.js";
@@ -47,6 +51,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outFile = resolve(args.out ?? resolve(here, "../out/gate-cedar.json"));
 
 const cedar: Cedar = nodeCedar;
+const BENCH_SCHEMA = "bench-schema";
+nodeCedar.preparseSchema(BENCH_SCHEMA, CEDAR_SCHEMA);
 
 interface Row {
   what: string;
@@ -72,6 +78,7 @@ run("clock only (timer floor)", null, () => 1);
 run("JSON.stringify(one request) (yardstick)", null, (i) => JSON.stringify(at(i)));
 
 const buildMs: Record<number, number> = {};
+const evaluatedPerDecision: Record<number, { mean: number; slices: number }> = {};
 for (const count of POLICY_COUNTS) {
   const rules = tenantRules(count);
   const sources = rules.map((r) => r.source);
@@ -118,34 +125,57 @@ for (const count of POLICY_COUNTS) {
     engine.decide(allowOnly[i % allowOnly.length]!),
   );
 
-  // The bare WASM call on a pre-built request: the floor under engine.decide.
-  const slot = `bench-raw-${count}`;
-  const staticPolicies = Object.fromEntries([
-    ...DEFAULT_POLICIES.map((p) => [p.id, p.text]),
-    ...sources.map((s) => [s.id, s.text]),
-  ]);
-  cedar.preparsePolicySet(slot, { staticPolicies });
+  // The relevance check alone (TypeScript, inside decide): which statements Cedar is given.
+  const statements = [...DEFAULT_POLICIES, ...sources].flatMap((p) => {
+    const split = splitStatements(cedar, p.text, p.id);
+    if (!split.ok) throw new Error(`bench policy ${p.id} does not parse`);
+    return split.statements;
+  });
+  const checks = statements.map((st) => compileStatement(st.json));
+  const candidatesFor = capabilityIndex(statements.map((st) => guardOf(st.json)));
   const built = requests.map((r) => {
     const b = toCedarRequest(r);
     if (!b.ok) throw new Error(b.error);
-    return { ...b.request, preparsedPolicySetId: slot };
+    return b.request;
   });
-  run("cedar statefulIsAuthorized (bare call)", count, (i) =>
-    cedar.statefulIsAuthorized(built[i % REQUESTS]!),
-  );
-  // What checking each request and its entities against the schema costs (the engine does).
-  const unchecked = built.map(({ preparsedSchemaName: _, ...rest }) => ({
-    ...rest,
-    validateRequest: false,
+  const kept = built.map((b, i) => {
+    const env = requestEnv(b);
+    return candidatesFor(at(i).capability).filter((k) => checks[k]!(env));
+  });
+  evaluatedPerDecision[count] = {
+    mean: kept.reduce((n, k) => n + k.length, 0) / REQUESTS,
+    slices: new Set(kept.filter((k) => k.length > 0).map((k) => k.join(","))).size,
+  };
+  run("relevance check over the set (TS, in decide)", count, (i) => {
+    const env = requestEnv(built[i % REQUESTS]!);
+    let n = 0;
+    for (const k of candidatesFor(at(i).capability)) if (checks[k]!(env)) n++;
+    return n + 1;
+  });
+
+  // Cedar given the whole set on each call, as the engine called it before relevance slicing.
+  const slot = `bench-raw-${count}`;
+  const staticPolicies = Object.fromEntries(statements.map((st) => [st.id, st.text]));
+  cedar.preparsePolicySet(slot, { staticPolicies });
+  const whole = built.map((b) => ({ ...b, preparsedPolicySetId: slot }));
+  const schemaChecked = whole.map((w) => ({
+    ...w,
+    preparsedSchemaName: BENCH_SCHEMA,
+    validateRequest: true,
   }));
-  run("cedar bare call, no schema check", count, (i) =>
+  run("cedar whole set, schema-checked (the old call)", count, (i) =>
+    cedar.statefulIsAuthorized(schemaChecked[i % REQUESTS]!),
+  );
+  const unchecked = whole.map((w) => ({ ...w, validateRequest: false }));
+  run("cedar whole set, no schema check", count, (i) =>
     cedar.statefulIsAuthorized(unchecked[i % REQUESTS]!),
   );
 
   // Without pre-parsing: policies and schema parsed on every call. Fewer samples: it is slow.
-  const unparsed = built.map(({ preparsedPolicySetId: _, preparsedSchemaName: __, ...rest }) => ({
-    ...rest,
+  const unparsed = built.map((b) => ({
+    ...b,
     schema: CEDAR_SCHEMA,
+    validateRequest: true,
     policies: { staticPolicies },
   }));
   run(
@@ -177,7 +207,11 @@ console.log(
 );
 console.log(table);
 console.log(
-  `\nengine build (parse + pre-parse, a cache miss), median of 20: ${POLICY_COUNTS.map((n) => `${n} policies ${fmt(buildMs[n], 2)} ms`).join(", ")}`,
+  `\nengine build (parse, compile the relevance checks; slices parse on first use), median of 20: ${POLICY_COUNTS.map((n) => `${n} policies ${fmt(buildMs[n], 2)} ms`).join(", ")}`,
+);
+
+console.log(
+  `statements Cedar evaluates per decision (the relevance check's slice), mean over the mix: ${POLICY_COUNTS.map((n) => `${fmt(evaluatedPerDecision[n]!.mean, 2)} of ${n} (${evaluatedPerDecision[n]!.slices} distinct slices)`).join(", ")}`,
 );
 
 const decideAt = rows.find(
@@ -202,6 +236,7 @@ writeFileSync(
       requests: REQUESTS,
       rows: rows.map((r) => ({ what: r.what, policies: r.policies, ...r.stats })),
       engineBuildMs: buildMs,
+      evaluatedPerDecision,
       target: {
         p50Us: TARGET_P50_US,
         policies: TARGET_AT,

@@ -11,9 +11,13 @@ export type Cedar = Pick<
   | "policySetTextToParts"
   | "policyToJson"
   | "preparsePolicySet"
-  | "preparseSchema"
   | "statefulIsAuthorized"
   | "validate"
 >;
 
-export type { DetailedError, SchemaJson, TypeOfAttribute } from "@cedar-policy/cedar-wasm/web";
+export type {
+  DetailedError,
+  PolicyJson,
+  SchemaJson,
+  TypeOfAttribute,
+} from "@cedar-policy/cedar-wasm/web";

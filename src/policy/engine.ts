@@ -1,5 +1,5 @@
 /**
- * The Cedar policy engine: the built-in policies plus a tenant's, parsed once into the Cedar
+ * The Cedar policy engine: the built-in policies plus a tenant's, evaluated by the Cedar
  * module, deciding each `PolicyRequest` as allow, deny or require-approval.
  *
  * Require-approval, since Cedar only permits or forbids: a forbid annotated
@@ -10,13 +10,24 @@
  * unannotated forbid among the determining ones (its ids), or when approval would not help
  * because nothing permits the call (the second evaluation's ids, often none). A deny citing no
  * policy means no permit applied: Cedar denies by default.
+ *
+ * Cost: Cedar's WebAssembly build pays per statement in the set and per value in the request on
+ * every call, so each evaluation sends it only what can matter: the statements the relevance
+ * check keeps (relevance.ts; guard.ts skips those about other capabilities), parsed as a slice
+ * of the set (slices.ts), and of the request only what those statements read (footprint.ts). The request is checked against the schema in
+ * TypeScript (conform.ts) rather than by Cedar on each call. None of this changes an answer:
+ * each step leaves out only what Cedar's answer does not depend on.
  */
 
 import type { PolicyDecision, PolicyEngine, PolicyRequest } from "../kernel/syscall/policy.js";
 import type { Cedar } from "./cedar.js";
+import { requestMisfit } from "./conform.js";
 import { DEFAULT_POLICIES } from "./defaults.js";
-import { type CedarRequest, toCedarRequest } from "./request.js";
-import { acquireSlot, cedarState, claim, holds, releaseSlot } from "./slots.js";
+import { footprintOf } from "./footprint.js";
+import { capabilityIndex, guardOf } from "./guard.js";
+import { compileStatement, type RequestEnv, requestEnv } from "./relevance.js";
+import { ACTION_ENTITY, type CedarRequest, type CedarValue, toCedarRequest } from "./request.js";
+import { sliceCache } from "./slices.js";
 import { type PolicyDiagnostic, type PolicyStatement, splitStatements } from "./validate.js";
 
 /** A stored policy as the engine takes it: the id decisions cite, and its Cedar text. */
@@ -28,7 +39,7 @@ export interface PolicySource {
 export interface CedarEngine extends PolicyEngine {
   /** Every statement id in the set, built-ins first. */
   readonly policyIds: readonly string[];
-  /** Gives the parsed set's memory back to the pool; `decide` still works (it re-parses). */
+  /** Gives the parsed slices' memory back to the pool; `decide` still works (it re-parses). */
   release(): void;
 }
 
@@ -62,9 +73,20 @@ function builtins(cedar: Cedar): PolicyStatement[] {
 
 type Answer = { decision: "allow" | "deny"; reason: string[]; errors: string[] };
 
+/** Cedar's answer over a set where nothing applies: deny by default, citing nothing. */
+const NOTHING_APPLIES: Answer = { decision: "deny", reason: [], errors: [] };
+
+function pick(context: Record<string, CedarValue>, keys: readonly string[] | null) {
+  if (keys === null) return context;
+  const out: Record<string, CedarValue> = {};
+  for (const k of keys) out[k] = context[k]!;
+  return out;
+}
+
 /**
  * An engine over the built-in policies and `tenantPolicies` (already validated on write; a
- * source that no longer parses throws `PolicySetError`). Parses once; `decide` only evaluates.
+ * source that no longer parses throws `PolicySetError`). Parses and compiles the statements
+ * once; `decide` evaluates, parsing a slice into Cedar only the first time it needs it.
  *
  * @example
  *   const engine = buildCedarEngine(cedar, [{ id: "no-nights", text: "forbid (…) when { context.hourOfDayUtc < 6 };" }]);
@@ -74,7 +96,6 @@ export function buildCedarEngine(
   cedar: Cedar,
   tenantPolicies: readonly PolicySource[],
 ): CedarEngine {
-  const state = cedarState(cedar);
   const statements = [...builtins(cedar)];
   const failures: Array<PolicyDiagnostic & { source: string }> = [];
   for (const source of tenantPolicies) {
@@ -82,9 +103,9 @@ export function buildCedarEngine(
     if (split.ok) statements.push(...split.statements);
     else failures.push(...split.diagnostics.map((d) => ({ ...d, source: source.id })));
   }
-  const staticPolicies: Record<string, string> = {};
+  const seen = new Set<string>();
   for (const s of statements) {
-    if (Object.hasOwn(staticPolicies, s.id)) {
+    if (seen.has(s.id)) {
       failures.push({
         code: "duplicate_id",
         message: `two policies in the set have the id ${s.id}`,
@@ -96,38 +117,43 @@ export function buildCedarEngine(
         source: s.id,
       });
     }
-    staticPolicies[s.id] = s.text;
+    seen.add(s.id);
   }
   if (failures.length > 0) throw new PolicySetError(failures);
   const approvalIds = new Set(statements.filter((s) => s.approval).map((s) => s.id));
+  const mayApply = statements.map((s) => compileStatement(s.json));
+  const candidatesFor = capabilityIndex(statements.map((s) => guardOf(s.json)));
+  const slices = sliceCache(
+    cedar,
+    statements.map((s) => ({ id: s.id, text: s.text, footprint: footprintOf(s.json) })),
+  );
 
-  const slot = acquireSlot(state);
-  const owner = Symbol(slot);
-  const parse = (): void => {
-    const answer = cedar.preparsePolicySet(slot, { staticPolicies });
-    if (answer.type === "failure") {
-      throw new PolicySetError(
-        answer.errors.map((e) => ({
-          code: "parse_error",
-          message: e.message,
-          help: e.help,
-          statement: null,
-          policyId: null,
-          line: null,
-          column: null,
-          source: "(set)",
-        })),
-      );
+  /** Cedar's answer for `request`, whose `context.capability` is `capability`. */
+  const evaluate = (request: CedarRequest, env: RequestEnv, capability: string): Answer => {
+    const kept: number[] = [];
+    for (const i of candidatesFor(capability)) if (mayApply[i]!(env)) kept.push(i);
+    if (kept.length === 0) return NOTHING_APPLIES;
+    const found = slices.slice(kept);
+    if (!found.ok) {
+      // Every statement parsed on its own when the engine was built; fail closed regardless.
+      return {
+        decision: "deny",
+        reason: [],
+        errors: found.errors.map((e) => `policy set: ${e.message}`),
+      };
     }
-    claim(state, slot, owner);
-  };
-  parse();
-
-  const evaluate = (request: CedarRequest): Answer => {
-    if (!holds(state, slot, owner)) parse();
-    const answer = cedar.statefulIsAuthorized({ ...request, preparsedPolicySetId: slot });
+    const { slot, contextKeys, entities } = found.slice;
+    const answer = cedar.statefulIsAuthorized({
+      principal: request.principal,
+      action: request.action,
+      resource: request.resource,
+      context: pick(request.context, contextKeys),
+      entities: entities ? [...request.entities, ACTION_ENTITY] : [],
+      preparsedPolicySetId: slot,
+      validateRequest: false, // checked in TypeScript (conform.ts) before evaluating
+    });
     if (answer.type === "failure") {
-      // The request does not fit the schema: fail closed, saying why.
+      // Cedar could not read the request (conform.ts lets none such through): fail closed.
       return {
         decision: "deny",
         reason: [],
@@ -137,19 +163,22 @@ export function buildCedarEngine(
     const { decision, diagnostics } = answer.response;
     return {
       decision,
-      // Cedar reports them in hash order; sorted, the same decision always reads the same.
+      // Cedar reports both in hash order; sorted, the same decision always reads the same.
       reason: [...diagnostics.reason].sort(),
-      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+      errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).sort(),
     };
   };
 
   return {
     policyIds: statements.map((s) => s.id),
-    release: () => releaseSlot(state, slot, owner),
+    release: () => slices.release(),
     decide(request: PolicyRequest): PolicyDecision {
       const built = toCedarRequest(request);
       if (!built.ok) return { effect: "deny", policyIds: [], errors: [built.error] };
-      const first = evaluate(built.request);
+      // The request does not fit the schema: fail closed, saying why.
+      const misfit = requestMisfit(built.request);
+      if (misfit) return { effect: "deny", policyIds: [], errors: [`request: ${misfit}`] };
+      const first = evaluate(built.request, requestEnv(built.request), request.capability);
       if (first.decision === "allow") {
         return { effect: "allow", policyIds: first.reason, errors: first.errors };
       }
@@ -159,10 +188,11 @@ export function buildCedarEngine(
         return { effect: "deny", policyIds: first.reason, errors: first.errors };
       }
       // Would a person's approval be enough? Only if the same call, approved, is allowed.
-      const approved = evaluate({
+      const asApproved = {
         ...built.request,
         context: { ...built.request.context, approved: true },
-      });
+      };
+      const approved = evaluate(asApproved, requestEnv(asApproved), request.capability);
       const errors = [...new Set([...first.errors, ...approved.errors])];
       return approved.decision === "allow"
         ? { effect: "require_approval", policyIds: first.reason, errors }

@@ -11,10 +11,10 @@ export const MAX_POLICY_TEXT_BYTES = 16_384;
 export const MAX_STATEMENTS_PER_POLICY = 5;
 
 /**
- * Stored policies per tenant: at most 250 statements of its own, plus the defaults. Cedar
- * evaluates every statement on every call, so this bounds the cost of a decision (see
- * bench/gate) as well as memory: a parsed set of 250 statements takes about 0.5 MiB of the
- * Cedar module's memory, which never shrinks.
+ * Stored policies per tenant: at most 250 statements of its own, plus the defaults. Every
+ * statement is checked for relevance on every call and Cedar evaluates those that may apply, so
+ * this bounds the cost of a decision (see bench/gate) as well as memory: a parsed set of 250
+ * statements takes about 0.5 MiB of the Cedar module's memory, which never shrinks.
  */
 export const MAX_POLICIES_PER_TENANT = 50;
 
@@ -30,8 +30,21 @@ export const STATEMENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const MAX_CACHED_ENGINES = 32;
 
 /**
- * Parsed policy sets held inside the Cedar module (its store has no delete, so a slot is
- * overwritten rather than freed). More than the cache, to leave room for engines made directly;
- * at the limits above, at most about 25 MiB of an isolate's 128 MiB.
+ * Parsed slices (the statements that can matter to a kind of request, see relevance.ts) held
+ * inside the Cedar module, over all engines. Its store has no delete, so a slot is overwritten
+ * rather than freed; the least recently used goes first.
  */
-export const MAX_PREPARSED_SETS = 48;
+export const MAX_PREPARSED_SLICES = 256;
+
+/**
+ * Statements held in those slots, all together: a parsed statement takes about 2 KiB of the
+ * Cedar module's memory, which never shrinks, so this keeps it under about 25 MiB of an
+ * isolate's 128 MiB. At least one whole tenant set (defaults included) must fit.
+ */
+export const MAX_PREPARSED_STATEMENTS = 12_288;
+
+/** Slices one engine remembers (least recently used forgotten first). */
+export const MAX_SLICES_PER_ENGINE = 64;
+
+/** Capabilities one engine remembers its candidate statements for (see guard.ts). */
+export const MAX_INDEXED_CAPABILITIES = 1_024;

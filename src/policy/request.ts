@@ -11,26 +11,34 @@
  */
 
 import type { PolicyRequest } from "../kernel/syscall/policy.js";
-import { ACTION, PRINCIPAL_TYPES, RESOURCE_TYPES, SCHEMA_NAME } from "./schema.js";
+import { ACTION, PRINCIPAL_TYPES, RESOURCE_TYPES } from "./schema.js";
 
-type Uid = { type: string; id: string };
-type CedarValue = string | number | boolean | string[] | { __entity: Uid };
-interface EntityJson {
+export type Uid = { type: string; id: string };
+export type CedarValue = string | number | boolean | string[] | { __entity: Uid };
+export interface EntityJson {
   uid: Uid;
   attrs: Record<string, CedarValue>;
   parents: Uid[];
 }
 
-/** The request minus the policy set to evaluate it against. */
+/**
+ * The request minus the policy set to evaluate it against. It names no schema: it is checked
+ * against the schema in TypeScript (`conform.ts`), not by Cedar on every call.
+ */
 export interface CedarRequest {
   principal: Uid;
   action: Uid;
   resource: Uid;
   context: Record<string, CedarValue>;
   entities: EntityJson[];
-  preparsedSchemaName: string;
-  validateRequest: true;
 }
+
+/**
+ * The action as an entity, as Cedar derives it from the schema (no attributes, no parents).
+ * Cedar added it to the entities itself while the schema was named on each call; now the engine
+ * sends it whenever it sends entity data, so reading it reports the same as before.
+ */
+export const ACTION_ENTITY: EntityJson = { uid: { ...ACTION }, attrs: {}, parents: [] };
 
 /** Cedar's Long is a 64-bit integer; JSON numbers past 2^53 lose precision before it sees them. */
 function toLong(n: number): number {
@@ -76,7 +84,8 @@ export function toCedarRequest(
           attrs: { tenant: { __entity: tenant }, role: req.principal.role ?? "" },
           parents: [tenant],
         };
-  // Every entity given costs time on each call (Cedar checks it against the schema): only these.
+  // Every entity given costs time on each call (Cedar converts it): only these, and the engine
+  // leaves them out when no statement it evaluates reads entity data (see footprint.ts).
   const entities: EntityJson[] = [principalEntity];
   if (resource.type === "Capability" && resource.id === req.capability) {
     entities.push({
@@ -103,8 +112,6 @@ export function toCedarRequest(
         dataLabels: c.dataLabels,
       },
       entities,
-      preparsedSchemaName: SCHEMA_NAME,
-      validateRequest: true,
     },
   };
 }

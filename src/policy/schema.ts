@@ -1,6 +1,6 @@
 /**
  * The Cedar schema every policy is validated against on write and every request is checked
- * against on evaluation, as code.
+ * against before evaluation (in TypeScript: conform.ts), as code.
  *
  * Why ONE action, `call`, rather than one action per capability: capabilities are data, not
  * code. A tenant registers its own (an external MCP server's tools appear at run time), so an
@@ -22,9 +22,6 @@
 
 import type { PolicyRequest } from "../kernel/syscall/policy.js";
 import type { SchemaJson, TypeOfAttribute } from "./cedar.js";
-
-/** The name the schema is pre-parsed under, in the Cedar module's per-isolate store. */
-export const SCHEMA_NAME = "edgekernel-v1";
 
 export const ACTION = { type: "Action", id: "call" } as const;
 

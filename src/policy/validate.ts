@@ -8,7 +8,7 @@
  * `n#<its @id annotation>` or, without one, `n#<its 0-based position>`.
  */
 
-import type { Cedar, DetailedError } from "./cedar.js";
+import type { Cedar, DetailedError, PolicyJson } from "./cedar.js";
 import {
   MAX_POLICY_TEXT_BYTES,
   MAX_STATEMENTS_PER_POLICY,
@@ -48,6 +48,8 @@ export interface PolicyStatement {
   effect: "permit" | "forbid";
   /** A forbid annotated `@approval("required")`: when only such forbids deny, ask a person. */
   approval: boolean;
+  /** Cedar's JSON form of the statement, which the engine's relevance check is compiled from. */
+  json: PolicyJson;
 }
 
 export type SplitResult =
@@ -235,6 +237,7 @@ export function splitStatements(cedar: Cedar, text: string, name: string): Split
       approval:
         policy.effect === "forbid" &&
         policy.annotations?.[APPROVAL_ANNOTATION] === APPROVAL_REQUIRED,
+      json: policy,
     })),
   };
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createCedarEngine, DEFAULT_POLICIES, PolicySetError } from "../../src/policy/index.js";
+import {
+  createCedarEngine,
+  DEFAULT_POLICIES,
+  MAX_PREPARSED_SLICES,
+  PolicySetError,
+} from "../../src/policy/index.js";
 import { request } from "./requests.js";
 
 const defaults = createCedarEngine([]);
@@ -250,6 +255,29 @@ describe("tenant policies", () => {
     expect(d.errors[0]).toMatch(/Approval/);
   });
 
+  it("a request whose values do not fit the schema is denied, saying which (fails closed)", () => {
+    // Types are checked in TypeScript, not by Cedar on each call: a caller's cast or a JSON body
+    // can still carry a wrong value, and the call must not be decided on it.
+    const yes = "yes" as unknown as boolean;
+    const entitledYes = defaults.decide(request({ context: { entitled: yes } }));
+    expect(entitledYes.effect).toBe("deny");
+    expect(entitledYes.errors).toEqual(["request: context.entitled must be a Boolean"]);
+    const labels = defaults.decide(
+      request({ context: { dataLabels: [1] as unknown as string[] } }),
+    );
+    expect(labels).toMatchObject({
+      effect: "deny",
+      errors: ["request: context.dataLabels[] must be a String"],
+    });
+    // A string JSON cannot carry (an unpaired surrogate) is not sent to Cedar either.
+    expect(defaults.decide(request({ capability: "proc.\uD800" })).effect).toBe("deny");
+    // Even where no statement reads the value: the request as a whole is checked.
+    const engine = createCedarEngine([]);
+    expect(
+      engine.decide(request({ context: { hourOfDayUtc: "noon" as unknown as number } })).effect,
+    ).toBe("deny");
+  });
+
   it("a source that does not parse, or reuses a built-in id, fails to build", () => {
     expect(() => createCedarEngine([{ id: "bad", text: "permit (principal" }])).toThrow(
       PolicySetError,
@@ -260,9 +288,10 @@ describe("tenant policies", () => {
   });
 
   it("many engines share the bounded store of parsed sets without mixing them up", () => {
-    // More engines than MAX_PREPARSED_SETS: later ones overwrite earlier slots, and an engine
-    // whose slot was taken re-parses its own set before deciding.
-    const engines = Array.from({ length: 60 }, (_, i) =>
+    // Each engine parses two slices here (its forbid with the default permit, and the permit
+    // alone): more than MAX_PREPARSED_SLICES in all, so later ones take earlier slots, and an
+    // engine whose slot was taken re-parses its own slice before deciding.
+    const engines = Array.from({ length: Math.ceil(MAX_PREPARSED_SLICES / 2) + 10 }, (_, i) =>
       createCedarEngine([
         {
           id: `only-${i}`,
@@ -270,11 +299,13 @@ describe("tenant policies", () => {
         },
       ]),
     );
-    engines.forEach((engine, i) => {
-      const d = engine.decide(request({ context: { hourOfDayUtc: (i + 1) % 24 } }));
-      expect(d.policyIds).toEqual([`only-${i}`]);
-      expect(engine.decide(request({ context: { hourOfDayUtc: i % 24 } })).effect).toBe("allow");
-    });
+    for (let round = 0; round < 2; round++) {
+      engines.forEach((engine, i) => {
+        const d = engine.decide(request({ context: { hourOfDayUtc: (i + 1) % 24 } }));
+        expect(d.policyIds).toEqual([`only-${i}`]);
+        expect(engine.decide(request({ context: { hourOfDayUtc: i % 24 } })).effect).toBe("allow");
+      });
+    }
     for (const engine of engines) engine.release();
   });
 });
