@@ -3,9 +3,9 @@ import { formatCpuList, parseCpuList } from "./parsers/cpulist.js";
 import { parseMemInfo } from "./parsers/meminfo.js";
 import { parseSchedExtState } from "./parsers/sched-ext.js";
 import { parseSingleLine, parseTopologyId, parseUnsignedFile } from "./parsers/tokens.js";
+import type { NodeFacts } from "./protocol.js";
 import { readParsed } from "./read.js";
 import { type KernelRoots, procPath, sysPath } from "./roots.js";
-import type { NodeFacts } from "./schemas.js";
 import { Warnings } from "./warnings.js";
 
 /**

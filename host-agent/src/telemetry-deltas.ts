@@ -2,7 +2,7 @@ import type { PidStat } from "./parsers/pid-stat.js";
 import type { Pressure, PressureLine } from "./parsers/pressure.js";
 import type { CpuTimes, ProcStat } from "./parsers/proc-stat.js";
 import type { Schedstat } from "./parsers/schedstat.js";
-import type { CpuUtilisation, TelemetryReport } from "./schemas.js";
+import type { CpuUtilisation, TelemetryReport } from "./protocol.js";
 
 /*
  * Pure arithmetic over two samples of kernel counters. Nothing here reads files or clocks, so

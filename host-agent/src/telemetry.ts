@@ -6,9 +6,9 @@ import { parsePressure } from "./parsers/pressure.js";
 import { parseProcStat } from "./parsers/proc-stat.js";
 import { parseSchedstat } from "./parsers/schedstat.js";
 import { parseSingleLine } from "./parsers/tokens.js";
+import type { TelemetryReport } from "./protocol.js";
 import { readParsed } from "./read.js";
 import { type KernelRoots, procPath } from "./roots.js";
-import type { TelemetryReport } from "./schemas.js";
 import { computeDeltas, type ProcessTable, type TelemetrySample } from "./telemetry-deltas.js";
 import { Warnings } from "./warnings.js";
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { type CliContext, EXIT, runCli, USAGE } from "../src/main.js";
-import { NodeFactsSchema, TelemetryReportSchema } from "../src/schemas.js";
+import { NodeFactsSchema, TelemetryReportSchema } from "../src/protocol.js";
 import { copyFixture, FIXTURES_DIR, fakeTiming } from "./helpers.js";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));

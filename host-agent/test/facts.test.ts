@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readNodeFacts } from "../src/facts.js";
-import { NodeFactsSchema } from "../src/schemas.js";
+import { NodeFactsSchema } from "../src/protocol.js";
 import { MAX_WARNINGS } from "../src/warnings.js";
 import { copyFixture } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TelemetryReportSchema } from "../src/schemas.js";
+import { TelemetryReportSchema } from "../src/protocol.js";
 import { collectTelemetry, readTelemetrySample, reportBetween } from "../src/telemetry.js";
 import { Warnings } from "../src/warnings.js";
 import { copyFixture, fakeTiming, pidStatLine } from "./helpers.js";

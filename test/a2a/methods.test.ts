@@ -331,7 +331,7 @@ describe("ListTasks and CancelTask", () => {
 describe("the human gate as input-required", () => {
   it("shows a task waiting on an approval as input-required, and completed once approved", async () => {
     const t = await newTenant("a2a-gate");
-    const policy = await call("PUT", "/v1/policies/a2a-sleep-approval", {
+    const policy = await call("PUT", "/v1/access-policies/a2a-sleep-approval", {
       token: t.admin,
       body: {
         cedar:

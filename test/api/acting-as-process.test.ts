@@ -122,7 +122,7 @@ describe("a client with an agent key acts as its process", () => {
     expect(limited.body.code).toBe("rate_limited");
 
     const q = await spawnIdle(t.operator, { type: "coordinator" });
-    const put = await call("PUT", "/v1/policies/processes-spawn-nothing", {
+    const put = await call("PUT", "/v1/access-policies/processes-spawn-nothing", {
       token: t.admin,
       body: {
         cedar:

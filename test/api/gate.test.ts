@@ -171,7 +171,7 @@ describe("the gate refuses", () => {
 
   it("a call a tenant's Cedar policy forbids, naming the policy", async () => {
     const t = await tenantWithTools();
-    const put = await call("PUT", "/v1/policies/no-echo", {
+    const put = await call("PUT", "/v1/access-policies/no-echo", {
       token: t.admin,
       body: {
         cedar:
@@ -227,7 +227,7 @@ describe("the gate for calls made with an API key", () => {
     const t = await newTenant("keygate");
     const p = await spawn(t.operator, { paused: true });
     expect(p.status).toBe(201);
-    const put = await call("PUT", "/v1/policies/operators-cannot-terminate", {
+    const put = await call("PUT", "/v1/access-policies/operators-cannot-terminate", {
       token: t.admin,
       body: {
         cedar:
@@ -271,7 +271,7 @@ describe("the gate for calls made with an API key", () => {
 
   it("refuses a key's call that policy would park for approval, saying why", async () => {
     const t = await newTenant("keygate");
-    await call("PUT", "/v1/policies/spawn-approval", {
+    await call("PUT", "/v1/access-policies/spawn-approval", {
       token: t.admin,
       body: {
         cedar:

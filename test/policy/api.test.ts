@@ -37,10 +37,12 @@ const NO_SPAWN =
   'forbid (principal, action, resource) when { context.capability == "proc.spawn" };';
 
 const put = (t: TestTenant, name: string, body: unknown, token = t.admin) =>
-  call<PolicyView & Problem>("PUT", `/v1/policies/${name}`, { token, body });
+  call<PolicyView & Problem>("PUT", `/v1/access-policies/${name}`, { token, body });
 
 const list = async (t: TestTenant) => {
-  const res = await call<{ items: PolicyView[] }>("GET", "/v1/policies", { token: t.reader });
+  const res = await call<{ items: PolicyView[] }>("GET", "/v1/access-policies", {
+    token: t.reader,
+  });
   expect(res.status).toBe(200);
   return res.body.items;
 };
@@ -49,7 +51,7 @@ const own = async (t: TestTenant) => (await list(t)).filter((p) => !p.builtin);
 
 /** Evaluates an entitled, low-risk `proc.spawn` by a process, with context overrides. */
 const evaluate = (t: TestTenant, context: Record<string, unknown> = {}, token = t.operator) =>
-  call<Evaluation>("POST", "/v1/policies/evaluate", {
+  call<Evaluation>("POST", "/v1/access-policies/evaluate", {
     token,
     body: {
       principal: { type: "Process", id: "proc_x", agentType: "assistant" },
@@ -65,10 +67,10 @@ describe("OpenAPI", () => {
       components: { schemas: Record<string, unknown> };
     }>("GET", "/openapi.json");
     for (const [path, method] of [
-      ["/v1/policies", "get"],
-      ["/v1/policies/{name}", "put"],
-      ["/v1/policies/{name}", "delete"],
-      ["/v1/policies/evaluate", "post"],
+      ["/v1/access-policies", "get"],
+      ["/v1/access-policies/{name}", "put"],
+      ["/v1/access-policies/{name}", "delete"],
+      ["/v1/access-policies/evaluate", "post"],
     ] as const) {
       expect(doc.body.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }
@@ -83,7 +85,7 @@ describe("OpenAPI", () => {
   });
 });
 
-describe("GET /v1/policies", () => {
+describe("GET /v1/access-policies", () => {
   it("shows the built-in defaults, marked builtin, to any tenant key", async () => {
     const t = await newTenant();
     const items = await list(t);
@@ -96,7 +98,7 @@ describe("GET /v1/policies", () => {
   });
 });
 
-describe("PUT /v1/policies/{name}", () => {
+describe("PUT /v1/access-policies/{name}", () => {
   it("creates (201), then replaces (200, version 2) and the set applies at once", async () => {
     const t = await newTenant();
     expect((await evaluate(t)).body.effect).toBe("allow");
@@ -224,26 +226,30 @@ describe("PUT /v1/policies/{name}", () => {
   });
 });
 
-describe("DELETE /v1/policies/{name}", () => {
+describe("DELETE /v1/access-policies/{name}", () => {
   it("deletes (the default decision returns), 404 for an unknown name, 409 for a built-in", async () => {
     const t = await newTenant();
     await put(t, "no-spawn", { cedar: NO_SPAWN });
-    expect((await call("DELETE", "/v1/policies/no-spawn", { token: t.operator })).status).toBe(403);
-    const deleted = await call<PolicyView>("DELETE", "/v1/policies/no-spawn", { token: t.admin });
+    expect(
+      (await call("DELETE", "/v1/access-policies/no-spawn", { token: t.operator })).status,
+    ).toBe(403);
+    const deleted = await call<PolicyView>("DELETE", "/v1/access-policies/no-spawn", {
+      token: t.admin,
+    });
     expect(deleted.status).toBe(200);
     expect(deleted.body.name).toBe("no-spawn");
     expect(await own(t)).toEqual([]);
     expect((await evaluate(t)).body.effect).toBe("allow");
-    const again = await call<Problem>("DELETE", "/v1/policies/no-spawn", { token: t.admin });
+    const again = await call<Problem>("DELETE", "/v1/access-policies/no-spawn", { token: t.admin });
     expect(again.status).toBe(404);
     expect(again.body.code).toBe("not_found");
-    expect((await call("DELETE", "/v1/policies/budget-guard", { token: t.admin })).status).toBe(
-      409,
-    );
+    expect(
+      (await call("DELETE", "/v1/access-policies/budget-guard", { token: t.admin })).status,
+    ).toBe(409);
   });
 });
 
-describe("POST /v1/policies/evaluate", () => {
+describe("POST /v1/access-policies/evaluate", () => {
   it("decides with the defaults: allow, deny, require_approval, budget guard", async () => {
     const t = await newTenant();
     expect((await evaluate(t)).body).toEqual({
@@ -289,7 +295,9 @@ describe("POST /v1/policies/evaluate", () => {
     expect((await evaluate(a)).body.effect).toBe("deny");
     expect((await evaluate(b)).body.effect).toBe("allow");
     expect(await own(b)).toEqual([]);
-    expect((await call("DELETE", "/v1/policies/no-spawn", { token: b.admin })).status).toBe(404);
+    expect((await call("DELETE", "/v1/access-policies/no-spawn", { token: b.admin })).status).toBe(
+      404,
+    );
     expect((await evaluate(a)).body.effect).toBe("deny");
   });
 
@@ -297,7 +305,7 @@ describe("POST /v1/policies/evaluate", () => {
     const t = await newTenant();
     expect((await evaluate(t, {}, t.admin)).status).toBe(200);
     expect((await evaluate(t, {}, t.reader)).status).toBe(403);
-    const bad = await call<Problem>("POST", "/v1/policies/evaluate", {
+    const bad = await call<Problem>("POST", "/v1/access-policies/evaluate", {
       token: t.operator,
       body: {
         principal: { type: "Process", id: "proc_x", agentType: "assistant" },
@@ -319,16 +327,16 @@ describe("audit", () => {
     await put(t, "no-spawn", { cedar: NO_SPAWN });
     await put(t, "no-spawn", { cedar: "permit (" });
     await put(t, "no-spawn", { cedar: NO_SPAWN }, t.operator);
-    await call("DELETE", "/v1/policies/no-spawn", { token: t.admin });
+    await call("DELETE", "/v1/access-policies/no-spawn", { token: t.admin });
     const res = await call<{ items: Array<Record<string, unknown>> }>("GET", "/v1/audit", {
       token: t.admin,
     });
-    const rows = res.body.items.filter((r) => String(r.action).startsWith("policy."));
+    const rows = res.body.items.filter((r) => String(r.action).startsWith("access_policy."));
     expect(rows.map((r) => [r.action, r.decision, r.status, r.target])).toEqual([
-      ["policy.delete", "allow", 200, "no-spawn"],
-      ["policy.put", "deny", 403, "no-spawn"],
-      ["policy.put", "error", 422, "no-spawn"],
-      ["policy.put", "allow", 201, "no-spawn"],
+      ["access_policy.delete", "allow", 200, "no-spawn"],
+      ["access_policy.put", "deny", 403, "no-spawn"],
+      ["access_policy.put", "error", 422, "no-spawn"],
+      ["access_policy.put", "allow", 201, "no-spawn"],
     ]);
     expect(rows[3]?.detail).toEqual({ version: 1, policyIds: ["no-spawn"] });
   });
@@ -352,7 +360,7 @@ describe("policyEngineFor (the gate's entry point)", () => {
     expect(second).not.toBe(first);
     expect(second.decide(request({ tenantId: t.id })).policyIds).toEqual(["no-spawn"]);
 
-    await call("DELETE", "/v1/policies/no-spawn", { token: t.admin });
+    await call("DELETE", "/v1/access-policies/no-spawn", { token: t.admin });
     await put(t, "no-spawn", { cedar: NO_SPAWN }); // same name and text, a new row
     expect(await engineFor()).not.toBe(second);
   });

@@ -1,8 +1,7 @@
+import { SCHED_EXT_STATES, type SchedExtState } from "../protocol.js";
 import { ParseError } from "./errors.js";
 
-/** The values `/sys/kernel/sched_ext/state` can hold (`scx_enable_state_str` in the kernel). */
-export const SCHED_EXT_STATES = ["enabling", "enabled", "disabling", "disabled"] as const;
-export type SchedExtState = (typeof SCHED_EXT_STATES)[number];
+export { SCHED_EXT_STATES, type SchedExtState };
 
 /**
  * Parses `/sys/kernel/sched_ext/state`.

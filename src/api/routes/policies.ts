@@ -206,8 +206,8 @@ function rejected(diagnostics: PolicyDiagnostic[]): ApiError {
 policyRoutes.openapi(
   createRoute({
     method: "get",
-    path: "/v1/policies",
-    tags: ["policies"],
+    path: "/v1/access-policies",
+    tags: ["access policies"],
     summary: "List the tenant's Cedar policies, after the built-in defaults every tenant has",
     security: BEARER,
     responses: { 200: json(PolicyListSchema, "The policies"), ...problems(401, 403) },
@@ -222,8 +222,8 @@ policyRoutes.openapi(
 policyRoutes.openapi(
   createRoute({
     method: "put",
-    path: "/v1/policies/{name}",
-    tags: ["policies"],
+    path: "/v1/access-policies/{name}",
+    tags: ["access policies"],
     summary:
       "Create or replace a policy; its whole text is validated against the Cedar schema first, and an invalid one stores nothing",
     security: BEARER,
@@ -280,8 +280,8 @@ policyRoutes.openapi(
 policyRoutes.openapi(
   createRoute({
     method: "delete",
-    path: "/v1/policies/{name}",
-    tags: ["policies"],
+    path: "/v1/access-policies/{name}",
+    tags: ["access policies"],
     summary: "Delete a policy; it stops applying from the next call",
     security: BEARER,
     request: { params: NameParam },
@@ -308,8 +308,8 @@ policyRoutes.openapi(
 policyRoutes.openapi(
   createRoute({
     method: "post",
-    path: "/v1/policies/evaluate",
-    tags: ["policies"],
+    path: "/v1/access-policies/evaluate",
+    tags: ["access policies"],
     summary:
       "Dry run: decide a system call against the tenant's policies (and the defaults) without making it",
     security: BEARER,

@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { SCHED_EXT_STATES } from "./parsers/sched-ext.js";
 
 /*
- * The shapes host-agent reports. They are zod schemas, not bare interfaces, because they are
- * the payloads of the future wire protocol (issue 6): when the shared protocol module exists,
- * these move there and the control plane validates with the very same definitions.
+ * What a host-agent reports about its node: facts when it connects, telemetry at an interval.
+ * Part of the wire protocol: host-agent builds these, the control plane validates them with the
+ * very same definitions.
  */
+
+/** The values `/sys/kernel/sched_ext/state` can hold (`scx_enable_state_str` in the kernel). */
+export const SCHED_EXT_STATES = ["enabling", "enabled", "disabling", "disabled"] as const;
+export type SchedExtState = (typeof SCHED_EXT_STATES)[number];
 
 const count = z.int().nonnegative();
 const percent = z.number().min(0).max(100);
