@@ -108,6 +108,67 @@ describe("MCP over wrangler dev", () => {
     assert.deepEqual(actions, ["process.terminate", "process.spawn", "process.spawn"]);
   });
 
+  it("drives a process through one approval: it parks, the client approves, it runs on to exit", async () => {
+    // A tenant policy parks every spawn a process makes until a person approves it.
+    const adminKey = (await admin("/v1/keys", { tenantId, name: "mcp-admin", role: "admin" }))
+      .secret;
+    const put = await fetch(`${server.base}/v1/access-policies/spawn-needs-approval`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        cedar:
+          '@approval("required") forbid (principal is Process, action, resource) when { context.capability == "proc.spawn" } unless { context.approved };',
+      }),
+    });
+    assert.ok(put.ok, await put.clone().text());
+
+    const client = await connect(key);
+    const spawned = await client.callTool({
+      name: "spawn_process",
+      arguments: {
+        type: "coordinator",
+        goal: "Delegate the report",
+        script: [
+          { toolCalls: [{ name: "spawn", arguments: { type: "assistant", goal: "Write it" } }] },
+          { toolCalls: [{ name: "finish", arguments: { result: "delegated" } }] },
+        ],
+      },
+    });
+    assert.ok(!spawned.isError, JSON.stringify(spawned.content));
+    const id = spawned.structuredContent.id;
+    let record;
+    for (let i = 0; i < 100; i++) {
+      record = (await client.callTool({ name: "get_process", arguments: { id } }))
+        .structuredContent;
+      if (record.waitingOn?.kind === "approval") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(record.waitingOn?.kind, "approval", JSON.stringify(record));
+    const approvalId = record.waitingOn.approvalId;
+
+    const pending = await client.callTool({
+      name: "list_approvals",
+      arguments: { status: "pending" },
+    });
+    assert.ok(pending.structuredContent.items.some((a) => a.id === approvalId));
+    const approved = await client.callTool({
+      name: "approve_call",
+      arguments: { id: approvalId, reason: "looks fine" },
+    });
+    assert.ok(!approved.isError, JSON.stringify(approved.content));
+    assert.equal(approved.structuredContent.status, "approved");
+
+    for (let i = 0; i < 100; i++) {
+      record = (await client.callTool({ name: "get_process", arguments: { id } }))
+        .structuredContent;
+      if (record.status === "exited") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(record.status, "exited", JSON.stringify(record));
+    assert.equal(record.result, "delegated");
+    await client.close();
+  });
+
   it("answers an unauthenticated call with 401 and the metadata URL on this origin", async () => {
     const res = await fetch(`${server.base}/mcp`, {
       method: "POST",
