@@ -1,13 +1,17 @@
 /**
  * bench/gate: what the system-call gate costs per call, measured against a bare Durable Object
  * RPC in the same run on the same local `wrangler dev` (bench/gate/worker.ts). Every route pays
- * the same HTTP round trip, interleaved call by call:
- *   1. the bare RPC (baseline)
- *   2. the RPC plus a process's gate decision (capability, entitlement, Cedar; cached context)
- *   3. the same plus the decision's durable record in the process's event log
- *   4. an API key's authentication (the D1 read every /v1 and /mcp call makes)
- *   5. an audit row (the D1 write every state-changing /v1 and /mcp call makes)
- * Prints a table and writes bench/out/gate.json. Usage: npm run bench:gate [-- --calls N]
+ * the same HTTP round trip (measured alone as the floor), interleaved call by call:
+ *   - a read-only system call: the bare RPC; with the gate's decision; with the decision and its
+ *     durable record in the process's event log (for a read, that record is the only write, so
+ *     it costs a commit of its own);
+ *   - a system call with an effect: the bare RPC writing the effect; the same with the gate and
+ *     its record in the effect's transaction (as the agent loop commits a step);
+ *   - an API key's authentication (the D1 read every /v1 and /mcp call makes) and an audit row
+ *     (the D1 write every state-changing /v1 and /mcp call makes).
+ * Inside workerd, without the round trip: the gate's decision alone (N in one call), and Cedar
+ * with 10 and 100 statements. Prints tables, writes bench/out/gate.json.
+ * Usage: npm run bench:gate [-- --calls N]
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -41,59 +45,90 @@ async function main(): Promise<void> {
       processId: string;
       key: string;
     };
-    const bareUrl = `${base}/bare/${setup.processId}?tenant=${setup.tenantId}`;
-    const gatedUrl = `${base}/gated/${setup.processId}?tenant=${setup.tenantId}`;
-    const auth = { headers: { authorization: `Bearer ${setup.key}` } };
-    for (let i = 0; i < WARMUP; i++) {
-      await time(bareUrl, {});
-      await time(gatedUrl, {});
-    }
-    const series: Record<string, number[]> = {
-      bare: [],
-      decide: [],
-      gated: [],
-      auth: [],
-      audit: [],
-    };
+    const q = `?tenant=${setup.tenantId}`;
+    const urls = {
+      noop: `${base}/noop`,
+      readBare: `${base}/bare/${setup.processId}${q}`,
+      readDecide: `${base}/gated/${setup.processId}${q}&log=0`,
+      readGated: `${base}/gated/${setup.processId}${q}`,
+      writeBare: `${base}/write/${setup.processId}${q}`,
+      writeGated: `${base}/write/${setup.processId}${q}&gated=1`,
+      auth: `${base}/auth`,
+      audit: `${base}/audit`,
+    } as const;
+    type Series = keyof typeof urls;
+    const init = (name: Series): RequestInit =>
+      name === "auth"
+        ? { headers: { authorization: `Bearer ${setup.key}` } }
+        : name === "audit"
+          ? { method: "POST" }
+          : {};
+    const names = Object.keys(urls) as Series[];
+    for (let i = 0; i < WARMUP; i++) for (const n of names) await time(urls[n], init(n));
+    const series = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<
+      Series,
+      number[]
+    >;
     // Interleaved, so drift in the machine's load hits every series alike.
-    for (let i = 0; i < CALLS; i++) {
-      series.bare!.push(await time(bareUrl, {}));
-      series.decide!.push(await time(`${gatedUrl}&log=0`, {}));
-      series.gated!.push(await time(gatedUrl, {}));
-      series.auth!.push(await time(`${base}/auth`, auth));
-      series.audit!.push(await time(`${base}/audit`, { method: "POST" }));
-    }
-    const stat = (name: string) => {
-      const sorted = [...series[name]!].sort((a, b) => a - b);
+    for (let i = 0; i < CALLS; i++)
+      for (const n of names) series[n].push(await time(urls[n], init(n)));
+    const stat = (name: Series) => {
+      const sorted = [...series[name]].sort((x, y) => x - y);
       return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
     };
-    const bare = stat("bare");
-    const gated = stat("gated");
     const rows = [
-      { path: "bare DO RPC (baseline)", ...bare },
-      { path: "same RPC + gate decision only", ...stat("decide") },
-      { path: "same RPC + gate + event log", ...gated },
+      { path: "HTTP round trip only", ...stat("noop") },
+      { path: "read: bare DO RPC", ...stat("readBare") },
+      { path: "read: + gate decision", ...stat("readDecide") },
+      { path: "read: + gate + its record", ...stat("readGated") },
+      { path: "write: bare DO RPC", ...stat("writeBare") },
+      { path: "write: + gate + its record", ...stat("writeGated") },
       { path: "API-key auth (D1 read)", ...stat("auth") },
       { path: "audit row (D1 write)", ...stat("audit") },
     ];
-    const overhead = { p50Ms: gated.p50Ms - bare.p50Ms, p99Ms: gated.p99Ms - bare.p99Ms };
+    const diff = (a: Series, b: Series) => ({
+      p50Ms: stat(a).p50Ms - stat(b).p50Ms,
+      p99Ms: stat(a).p99Ms - stat(b).p99Ms,
+    });
+    const overhead = {
+      read: diff("readGated", "readBare"),
+      write: diff("writeGated", "writeBare"),
+    };
     console.log(
       `bench/gate  ${CALLS} calls of each, interleaved, one local wrangler dev (round trip included)\n`,
     );
-    console.log("path                          p50 ms   p99 ms");
-    console.log("----------------------------  -------  -------");
-    for (const r of rows)
+    const line = (label: string, p50: number, p99: number) =>
       console.log(
-        `${r.path.padEnd(28)}  ${r.p50Ms.toFixed(3).padStart(7)}  ${r.p99Ms.toFixed(3).padStart(7)}`,
+        `${label.padEnd(34)}  ${p50.toFixed(3).padStart(7)}  ${p99.toFixed(3).padStart(7)}`,
       );
+    console.log(`${"path".padEnd(34)}  p50 ms   p99 ms`);
+    console.log(`${"-".repeat(34)}  -------  -------`);
+    for (const r of rows) line(r.path, r.p50Ms, r.p99Ms);
+    line("gate overhead, write system call", overhead.write.p50Ms, overhead.write.p99Ms);
+    line("gate overhead, read system call", overhead.read.p50Ms, overhead.read.p99Ms);
+
+    // The decision alone inside the process: N decisions in one RPC against none.
+    const DECIDE_N = 1_000;
+    const decideUrl = (n: number) => `${base}/decide/${setup.processId}${q}&n=${n}`;
+    await time(decideUrl(DECIDE_N), {});
+    const perDecision: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const empty = await time(decideUrl(0), {});
+      const full = await time(decideUrl(DECIDE_N), {});
+      perDecision.push(((full - empty) * 1000) / DECIDE_N);
+    }
+    perDecision.sort((x, y) => x - y);
+    const decisionUs = percentile(perDecision, 50);
     console.log(
-      `${"gate overhead (row 3 − 1)".padEnd(28)}  ${overhead.p50Ms.toFixed(3).padStart(7)}  ${overhead.p99Ms.toFixed(3).padStart(7)}`,
+      `\ngate decision inside the process (capability, entitlement, budget, Cedar; ${DECIDE_N} per call, 15 calls): ${decisionUs.toFixed(1)} µs p50`,
     );
+    for (const [kind, o] of Object.entries(overhead)) {
+      console.log(
+        `target: the gate adds ≤ 1 ms p50 locally, ${kind} system call — ${o.p50Ms <= 1 ? "HOLDS" : "FAILS"} (${o.p50Ms.toFixed(3)} ms)`,
+      );
+    }
     console.log(
-      `\ntarget: the gate adds ≤ 1 ms p50 locally — ${overhead.p50Ms <= 1 ? "HOLDS" : "FAILS"} (${overhead.p50Ms.toFixed(3)} ms for a process's system call;`,
-    );
-    console.log(
-      "the HTTPS and MCP paths also pay the key lookup and the audit write, rows 4 and 5, each a whole round trip here)",
+      "(calls made with an API key over HTTPS and MCP also pay the key lookup and, when they change state, the audit row: the last two rows, each a D1 round trip here)",
     );
     // Cedar inside workerd: time N decisions in one request against none, per set size.
     const DECISIONS = 2_000;
@@ -133,7 +168,7 @@ async function main(): Promise<void> {
     mkdirSync(join(root, "bench/out"), { recursive: true });
     writeFileSync(
       join(root, "bench/out/gate.json"),
-      `${JSON.stringify({ calls: CALLS, rows, overhead, cedar }, null, 2)}\n`,
+      `${JSON.stringify({ calls: CALLS, rows, overhead, decisionUs, cedar }, null, 2)}\n`,
     );
   } finally {
     dev.stop();

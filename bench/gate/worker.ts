@@ -4,8 +4,12 @@
  * the same run, on the same server.
  *
  *   POST /setup            a tenant, an operator key, a process (returns their ids and the key)
+ *   GET  /noop             nothing: the HTTP round trip alone (the floor under every row)
  *   GET  /bare/:id         one Durable Object RPC (read the process)
  *   GET  /gated/:id        the same RPC, running a system call's gate inside the process
+ *   GET  /write/:id        a system call with an effect (a row in the process's log), bare or
+ *                          (?gated=1) with the gate and its record in the same transaction
+ *   GET  /decide/:id?n=N   N gate decisions inside the process, in one call
  *   GET  /auth             an API key's authentication (one D1 read), as /v1 and /mcp do it
  *   POST /audit            one D1 audit row, as every state-changing /v1 and /mcp call writes
  *   GET  /cedar?statements=S&n=N   N Cedar decisions with S pre-parsed statements, in workerd
@@ -13,6 +17,8 @@
 
 import type { Env } from "../../src/env.js";
 import { newId } from "../../src/kernel/ids.js";
+import type { PendingEvent } from "../../src/kernel/process/lifecycle.js";
+import type { ProcessRecord } from "../../src/kernel/process/record.js";
 import { matchEntitlement } from "../../src/kernel/syscall/entitlement.js";
 import { gate } from "../../src/kernel/syscall/gate.js";
 import { AgentProcess, processStub } from "../../src/objects/agent-process.js";
@@ -76,16 +82,11 @@ async function setup(env: Env): Promise<Response> {
  * engine; the decision appended to the process's own event log), then the same read as /bare.
  */
 export class BenchProcess extends AgentProcess {
-  async gatedGet(
-    tenantId: string,
-    logDecision = true,
-  ): Promise<{ allow: boolean; status: string | null }> {
-    const record = this.store.load();
-    if (!record || record.tenantId !== tenantId) return { allow: false, status: null };
+  /** The gate's decision for a `proc.sleep` call by this process, as the agent loop takes it. */
+  private async decide(record: ProcessRecord, tenantId: string) {
     const ctx = await gateContextFor(openDb(this.env.DB), tenantId);
     const cap = ctx.capabilities.get("proc.sleep");
-    const nowMs = Date.now();
-    const decision = gate({
+    return gate({
       record,
       name: "proc.sleep",
       capability: cap ? { risk: cap.risk } : undefined,
@@ -102,21 +103,71 @@ export class BenchProcess extends AgentProcess {
       approved: false,
       resource: { type: "Tenant", id: tenantId },
       dataLabels: [],
-      nowMs,
+      nowMs: Date.now(),
     });
-    if (logDecision)
-      this.store.appendEvents([
-        {
-          atMs: nowMs,
-          event: "syscall",
-          from: record.status,
-          to: record.status,
-          actor: record.id,
-          reason: `sleep: ${decision.allow ? "allow" : "deny"}`,
-        },
-      ]);
+  }
+
+  /**
+   * A read-only system call: the same read as /bare, after the gate; with `logDecision`, the
+   * decision's durable record, which is then the call's only write (it costs a commit).
+   */
+  async gatedGet(
+    tenantId: string,
+    logDecision = true,
+  ): Promise<{ allow: boolean; status: string | null }> {
+    const record = this.store.load();
+    if (!record || record.tenantId !== tenantId) return { allow: false, status: null };
+    const decision = await this.decide(record, tenantId);
+    if (logDecision) this.store.appendEvents([syscallEvent(record, decision.allow)]);
     return { allow: decision.allow, status: record.status };
   }
+
+  /**
+   * A system call with an effect (one row in the process's log stands for it). Gated, the
+   * decision's record is written in the same transaction as the effect, as the agent loop
+   * commits a step's system calls with the step.
+   */
+  async writeCall(tenantId: string, gated: boolean): Promise<{ allow: boolean }> {
+    const record = this.store.load();
+    if (!record || record.tenantId !== tenantId) return { allow: false };
+    const effect: PendingEvent = {
+      atMs: Date.now(),
+      event: "step",
+      from: record.status,
+      to: record.status,
+      actor: record.id,
+      reason: "bench effect",
+    };
+    if (!gated) {
+      this.store.appendEvents([effect]);
+      return { allow: true };
+    }
+    const decision = await this.decide(record, tenantId);
+    this.store.appendEvents(
+      decision.allow ? [syscallEvent(record, true), effect] : [syscallEvent(record, false)],
+    );
+    return { allow: decision.allow };
+  }
+
+  /** `n` gate decisions in one call (the runner subtracts n = 0): the decision's own cost. */
+  async decideLoop(tenantId: string, n: number): Promise<{ allowed: number }> {
+    const record = this.store.load();
+    if (!record || record.tenantId !== tenantId) return { allowed: 0 };
+    let allowed = 0;
+    for (let i = 0; i < n; i++) if ((await this.decide(record, tenantId)).allow) allowed++;
+    return { allowed };
+  }
+}
+
+function syscallEvent(record: ProcessRecord, allow: boolean): PendingEvent {
+  return {
+    atMs: Date.now(),
+    event: "syscall",
+    from: record.status,
+    to: record.status,
+    actor: record.id,
+    reason: `sleep: ${allow ? "allow" : "deny"}`,
+  };
 }
 
 const engines = new Map<number, ReturnType<typeof createCedarEngine>>();
@@ -148,11 +199,26 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/setup" && request.method === "POST") return setup(env);
+    if (url.pathname === "/noop") return Response.json({ ok: true });
     const bare = /^\/bare\/([^/]+)$/.exec(url.pathname);
     if (bare) {
       const tenantId = url.searchParams.get("tenant") ?? "";
       const record = await processStub(env, bare[1]!).get(tenantId);
       return Response.json({ status: record?.status ?? null });
+    }
+    const w = /^\/write\/([^/]+)$/.exec(url.pathname);
+    if (w) {
+      const tenantId = url.searchParams.get("tenant") ?? "";
+      return Response.json(
+        await benchStub(env, w[1]!).writeCall(tenantId, url.searchParams.get("gated") === "1"),
+      );
+    }
+    const d = /^\/decide\/([^/]+)$/.exec(url.pathname);
+    if (d) {
+      const tenantId = url.searchParams.get("tenant") ?? "";
+      return Response.json(
+        await benchStub(env, d[1]!).decideLoop(tenantId, Number(url.searchParams.get("n") ?? 0)),
+      );
     }
     const g = /^\/gated\/([^/]+)$/.exec(url.pathname);
     if (g) {
