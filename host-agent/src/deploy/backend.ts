@@ -22,7 +22,13 @@ export interface LoadedHandle {
 
 export type LoadOutcome =
   | { ok: true; handle: LoadedHandle; log: string | null }
-  | { ok: false; reason: string; log: string | null };
+  | {
+      ok: false;
+      reason: string;
+      log: string | null;
+      /** It registered, then the kernel disabled it (its init failed, or the watchdog). */
+      ejected?: boolean;
+    };
 
 export type UnloadOutcome = { ok: true } | { ok: false; reason: string; log: string | null };
 

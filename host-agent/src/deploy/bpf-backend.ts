@@ -69,13 +69,27 @@ export function summarizeRegisterFailure(output: string): string {
   if (begin >= 0) {
     let end = lines.findIndex((line, i) => i > begin && line.includes("END PROG LOAD LOG"));
     if (end < 0) end = lines.length;
-    const body = lines
-      .slice(begin + 1, end)
-      .filter((line) => line !== "" && !/^(processed \d+ insns|verification time)/.test(line));
-    const last = body.filter((line) => !/^\d+: /.test(line) && !/^;/.test(line)).slice(-2);
+    const body = lines.slice(begin + 1, end);
+    // Linux ≥ 7.x explains itself after the raw error: "Verification failed: <class>", then
+    // sections (Reason, At, Causal path); the raw error sits right after the last instruction.
+    const explained = body.findIndex((line) => /^Verification failed:/.test(line));
+    const raw = explained >= 0 ? body.slice(0, explained) : body;
+    let lastInsn = -1;
+    raw.forEach((line, i) => {
+      if (/^\d+: \(/.test(line)) lastInsn = i;
+    });
+    const errors = raw
+      .slice(lastInsn + 1)
+      .filter(
+        (line) =>
+          line !== "" &&
+          !/^(\d+: |processed \d+ insns|verification time|stack depth|;|Suggestion:)/.test(line),
+      )
+      .slice(0, 2);
+    if (explained >= 0) errors.push(body[explained] ?? "");
     const prog = /prog '([^']+)': BPF program load failed/.exec(output)?.[1];
-    if (last.length > 0) {
-      return `kernel verifier${prog === undefined ? "" : ` (${prog})`}: ${last.join(" / ")}`;
+    if (errors.length > 0) {
+      return `kernel verifier${prog === undefined ? "" : ` (${prog})`}: ${errors.join(" / ")}`;
     }
   }
   const errors = lines.filter((line) => /^(libbpf: |Error: )/.test(line) || /failed/.test(line));
@@ -171,6 +185,7 @@ export function createBpfBackend(options: BpfBackendOptions): Backend {
         ok: false,
         reason: `registered, but sched_ext is ${settled.status.state ?? "unknown"} with ops ${settled.status.ops ?? "none"}${kernel.reason === null ? "" : `: ${kernel.reason}`}`,
         log: [output, kernel.log].filter((part) => part !== null && part !== "").join("\n"),
+        ejected: settled.status.state === "disabled",
       };
     },
 

@@ -257,7 +257,12 @@ export function createDeployer(options: DeployerOptions): NodeDeployer {
         else
           emit(replaced.deployable, "failed", `could not be restored: ${again.reason}`, again.log);
       }
-      return emit(deployable, "failed", loaded.reason, loaded.log);
+      return emit(
+        deployable,
+        loaded.ejected === true ? "ejected" : "failed",
+        loaded.reason,
+        loaded.log,
+      );
     }
     current = { deployable, artifactPath, handle: loaded.handle, guards };
     if (replaced !== null) {

@@ -48,12 +48,19 @@ describe("LocalExecutor", () => {
   });
 
   it("spawns a long-running process and stops it by signal", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ek-spawn-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const ready = join(dir, "ready");
     const child = local.spawn([
       node,
       "-e",
-      "process.on('SIGINT', () => { console.log('bye'); process.exit(0) }); setInterval(() => {}, 1000); console.log('up')",
+      "process.on('SIGINT', () => { console.log('bye'); process.exit(0) }); setInterval(() => {}, 1000); require('node:fs').writeFileSync(process.argv[1], 'up')",
+      ready,
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Signal only once the handler is installed (the child says so through the file).
+    await expect
+      .poll(() => readFile(ready, "utf8").catch(() => ""), { timeout: 20_000 })
+      .toBe("up");
     expect(child.hasExited()).toBe(false);
     expect(child.kill("SIGINT")).toBe(true);
     const result = await child.exited;

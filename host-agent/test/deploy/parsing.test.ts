@@ -5,6 +5,31 @@ import { ejectionReasonFrom, schedExtKernelLines } from "../../src/deploy/sched-
 import { scxArgv } from "../../src/deploy/scx-backend.js";
 
 describe("summarizeRegisterFailure", () => {
+  it("takes the raw error after the last instruction and the class of a Linux 7 explanation", () => {
+    const log = [
+      "libbpf: prog 'bad_map_enqueue': BPF program load failed: Permission denied",
+      "libbpf: prog 'bad_map_enqueue': -- BEGIN PROG LOAD LOG --",
+      "8: (15) if r0 == 0x0 goto pc+3        ; R0=map_value(map=counters,ks=4,vs=8)",
+      "; slot[1] += 1; @ policy.bpf.c:19",
+      "9: (79) r1 = *(u64 *)(r0 +8)",
+      "invalid access to map value, value_size=8 off=8 size=8",
+      "R0 min value is outside of the allowed memory range",
+      "",
+      "Verification failed: Memory Safety: Access outside bounds",
+      "",
+      "Reason:",
+      "  The verifier cannot prove offset + access_size <= object_size.",
+      "  Instruction context:",
+      "  >>>  9 | (79) r1 = *(u64 *)(r0 +8)",
+      "Suggestion:",
+      "  Add or adjust a bounds check.",
+      "-- END PROG LOAD LOG --",
+    ].join("\n");
+    expect(summarizeRegisterFailure(log)).toBe(
+      "kernel verifier (bad_map_enqueue): invalid access to map value, value_size=8 off=8 size=8 / R0 min value is outside of the allowed memory range / Verification failed: Memory Safety: Access outside bounds",
+    );
+  });
+
   it("names a kfunc the program may not call", () => {
     const log = [
       "libbpf: prog 'badctx_enqueue': BPF program load failed: Invalid argument",
