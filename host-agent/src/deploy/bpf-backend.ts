@@ -104,6 +104,17 @@ export function createBpfBackend(options: BpfBackendOptions): Backend {
     await executor.run(bpfUnloadCommand(linkDir), { timeoutMs: 30_000 });
   }
 
+  /** Link directories under bpffsDir, which only this module writes. */
+  async function leftoverLinks(): Promise<string[]> {
+    const listed = await executor.run(["ls", "-1", bpffsDir], { timeoutMs: 30_000 });
+    if (listed.code !== 0) return [];
+    return listed.stdout
+      .split("\n")
+      .map((name) => name.trim())
+      .filter((name) => /^asg_[A-Za-z0-9_-]{1,64}$/.test(name))
+      .map((name) => posix.join(bpffsDir, name));
+  }
+
   async function reasonFromKernel(opsName: string | null): Promise<{
     reason: string | null;
     log: string | null;
@@ -132,16 +143,36 @@ export function createBpfBackend(options: BpfBackendOptions): Backend {
           log: null,
         };
       }
+      let output = "";
       if (before.state !== "disabled") {
-        return {
-          ok: false,
-          reason: `another sched_ext scheduler is loaded (state ${before.state}, ops ${before.ops ?? "unknown"})`,
-          log: null,
-        };
+        // A link pinned under our directory is a scheduler an earlier run of the agent loaded
+        // (a restart forgets what runs): ours to replace. Anything else is not ours to touch.
+        const stale = await leftoverLinks();
+        if (stale.length === 0) {
+          return {
+            ok: false,
+            reason: `another sched_ext scheduler is loaded (state ${before.state}, ops ${before.ops ?? "unknown"})`,
+            log: null,
+          };
+        }
+        for (const dir of stale) await removeLink(dir);
+        const cleared = await waitForSchedExt(
+          executor,
+          sysRoot,
+          (status) => status.state === "disabled",
+          options.settle,
+        );
+        if (!cleared.accepted) {
+          return {
+            ok: false,
+            reason: `sched_ext still ${cleared.status.state} after removing ${stale.join(", ")}`,
+            log: null,
+          };
+        }
+        output += `removed ${stale.join(", ")} (ops ${before.ops ?? "unknown"}), left by an earlier run\n`;
       }
       const commands = bpfLoadCommands(bpffsDir, deployable.assignmentId, artifactPath);
       const linkDir = posix.join(bpffsDir, deployable.assignmentId);
-      let output = "";
       for (const argv of commands) {
         const isRegister = argv[0] === "bpftool";
         const result = await executor.run(argv, {

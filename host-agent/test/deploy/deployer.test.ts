@@ -197,13 +197,35 @@ describe("deployer: BPF objects on a sched_ext kernel", () => {
     expect(t.state).toBe("failed");
     expect(t.reason).toMatch(/^this kernel has no sched_ext/);
 
-    const { kernel, deployer } = await setup();
+    const { kernel, deployer, bpffsDir } = await setup();
     await kernel.setState("enabled", "scx_rusty");
     const busy = await deployer.apply(deployable("asg_a", "ek_fifo"), "/obj/a.o");
     expect(busy.reason).toBe(
       "another sched_ext scheduler is loaded (state enabled, ops scx_rusty)",
     );
     expect(kernel.calls.filter((c) => c[0] === "bpftool")).toEqual([]);
+    expect(kernel.calls).toEqual([["ls", "-1", bpffsDir]]);
+  });
+
+  it("after an agent restart, replaces the scheduler its earlier run pinned under bpffsDir", async () => {
+    const { kernel, bpffsDir, deployer, tree } = await setup();
+    await deployer.apply(deployable("asg_old", "ek_fifo"), "/obj/a.o");
+    await deployer.close();
+    const restarted = createDeployer({
+      executor: kernel,
+      sysRoot: tree.sysRoot,
+      bpffsDir,
+      pollIntervalMs: 0,
+      settleTimeoutMs: 200,
+      sleep: async () => {},
+    });
+    expect(restarted.current()).toBeNull();
+    const t = await restarted.apply(deployable("asg_new", "ek_wvtime"), "/obj/b.o");
+    expect(t.state).toBe("active");
+    expect(t.log).toContain(
+      `removed ${join(bpffsDir, "asg_old")} (ops ek_fifo), left by an earlier run`,
+    );
+    expect(kernel.calls).toContainEqual(["rm", "-rf", join(bpffsDir, "asg_old")]);
   });
 });
 
@@ -352,6 +374,14 @@ describe("deployer: scx binaries", () => {
       ["spawn", "/usr/bin/scx_rusty", "--partial", "--slice-us", "20000"],
     ]);
     expect((await deployer.revert("done"))?.state).toBe("stopped");
+    expect(kernel.signals).toEqual(["SIGINT"]);
+  });
+
+  it("close() stops its scx child process, which must not outlive the agent", async () => {
+    const { kernel, deployer } = await setup({ scxAllowList: allowList });
+    kernel.binaries = { "/usr/bin/scx_rusty": { opsName: "rusty_1" } };
+    await deployer.apply(scx({}), null);
+    await deployer.close();
     expect(kernel.signals).toEqual(["SIGINT"]);
   });
 

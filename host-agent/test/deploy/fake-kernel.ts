@@ -66,6 +66,11 @@ export class FakeKernel implements Executor {
     const [cmd, ...args] = argv;
     if (cmd === "mkdir") return ok();
     if (cmd === "dmesg") return ok(this.dmesg);
+    if (cmd === "ls") {
+      const dir = args.at(-1) ?? "";
+      const link = this.#linkDir;
+      return link !== null && dirname(link) === dir ? ok(`${link.slice(dir.length + 1)}\n`) : ok();
+    }
     if (cmd === "rm") {
       const target = args.at(-1);
       if (target !== undefined && target === this.#linkDir) {
