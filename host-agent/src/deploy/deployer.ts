@@ -292,9 +292,16 @@ export function createDeployer(options: DeployerOptions): NodeDeployer {
   let timer: ReturnType<typeof setInterval> | null = null;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   if (pollIntervalMs > 0) {
+    let polling = false;
     timer = setInterval(() => {
-      if (current === null || closed) return;
-      serialize(pollNow).catch((error: unknown) => log(`poll failed: ${String(error)}`));
+      // One timer poll at a time: a slow executor must not pile polls up in the queue.
+      if (current === null || closed || polling) return;
+      polling = true;
+      serialize(pollNow)
+        .catch((error: unknown) => log(`poll failed: ${String(error)}`))
+        .finally(() => {
+          polling = false;
+        });
     }, pollIntervalMs);
     timer.unref?.();
   }

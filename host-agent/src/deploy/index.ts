@@ -18,4 +18,5 @@ export { LocalExecutor } from "./local-executor.js";
 export { readSchedExtStatus } from "./sched-ext.js";
 export type { ScxAllowList, ScxBinarySpec } from "./scx-backend.js";
 export { ScxAllowListSchema, ScxBinarySpecSchema, scxArgv } from "./scx-backend.js";
+export { deployStatusFrame } from "./status.js";
 export type * from "./types.js";

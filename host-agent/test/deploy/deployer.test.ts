@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createDeployer, type DeployerOptions } from "../../src/deploy/deployer.js";
+import { deployStatusFrame } from "../../src/deploy/status.js";
 import type { Deployable, Transition } from "../../src/deploy/types.js";
 import type { Guard, TelemetryReport } from "../../src/protocol.js";
 import { DeployStatusSchema } from "../../src/protocol.js";
@@ -82,10 +83,7 @@ async function setup(extra: Partial<DeployerOptions> = {}) {
   return { tree, kernel, bpffsDir, deployer, transitions, lines };
 }
 
-const wire = (t: Transition) => {
-  const { log: _log, ...rest } = t;
-  return DeployStatusSchema.parse({ type: "deploy-status", ...rest });
-};
+const wire = (t: Transition) => DeployStatusSchema.parse(deployStatusFrame(t));
 
 describe("deployer: BPF objects on a sched_ext kernel", () => {
   it("registers with bpftool under the bpffs dir, confirms state and ops, reports active", async () => {
@@ -141,6 +139,7 @@ describe("deployer: BPF objects on a sched_ext kernel", () => {
       "ek_fifo",
     );
 
+    for (const t of transitions) expect(() => wire(t)).not.toThrow();
     const last = await deployer.revert("again");
     expect(last).toMatchObject({ assignmentId: "asg_a", state: "stopped", running: null });
     expect((await kernel.readText(join(tree.sysRoot, "kernel/sched_ext/state")))?.trim()).toBe(
