@@ -26,6 +26,22 @@ export interface Executor {
   readText(path: string): Promise<string | null>;
   /** Writes bytes to a path on that machine (to place an artifact where bpftool reads it). */
   writeBytes(path: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Starts a long-running process (an scx binary) and returns at once. Optional: the guest VM
+   * has no scx binaries, so its executor leaves this out and the scx backend refuses there.
+   */
+  spawn?(argv: readonly string[]): SpawnedProcess;
+}
+
+/** A process started with `Executor.spawn`. */
+export interface SpawnedProcess {
+  readonly pid: number | null;
+  /** Sends a signal; false when the process has already exited. */
+  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): boolean;
+  /** Resolves once, when the process exits, with the tail of what it printed. */
+  readonly exited: Promise<CommandResult>;
+  /** Whether it has exited. */
+  hasExited(): boolean;
 }
 
 /** What runs on the node now; null means the kernel's default scheduler. */
@@ -41,11 +57,23 @@ export interface Transition {
   policyId: string;
   version: number;
   state: DeployState;
+  /** Why, in a line or a few (at most DeployStatus's 4,096 chars). */
   reason: string | null;
   running: Running | null;
   dryRun: boolean;
   atMs: number;
+  /**
+   * The full output behind it (bpftool's stderr with the kernel verifier's log, the sched_ext
+   * lines of dmesg on an ejection), for the verifier's result; not part of the wire frame.
+   */
+  log: string | null;
 }
+
+/**
+ * What the deployer needs of an assignment: the signed payload, what to load and the guards.
+ * A signed `Assignment` is one; the verifier builds one for a candidate that is not signed yet.
+ */
+export type Deployable = Pick<Assignment, "assignmentId" | "payload" | "artifact" | "guards">;
 
 /**
  * Why an assignment is refused before anything is loaded. `bad_signature`, `expired`,
@@ -72,7 +100,7 @@ export interface Deployer {
    * with `checkAssignment`), replacing what runs; `artifactPath` is where its bytes are on the
    * executor's machine (a BPF object), or null for an scx binary.
    */
-  apply(assignment: Assignment, artifactPath: string | null): Promise<Transition>;
+  apply(assignment: Deployable, artifactPath: string | null): Promise<Transition>;
   /** Takes the current policy off (back to the previous one, else the kernel's default). */
   revert(reason: string, onlyAssignmentId?: string | null): Promise<Transition | null>;
   /** Feeds one telemetry report to the guards of what runs; may revert. */
