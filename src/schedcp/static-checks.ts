@@ -22,7 +22,8 @@
  * The scan runs over tokens (c-lexer.ts), so comments and literals cannot hide or fake a call,
  * and a name split by a backslash-newline is seen whole. Conditional blocks are scanned both
  * ways: parameters arrive as `-D` constants and may select either. Macro bodies are scanned as
- * written. The compiled object is checked again by the kernel's verifier in the VM.
+ * written. What the preprocessor makes of headers the scan does not read is checked on the
+ * compiled object (object-checks.ts, the same allow-list), and by the kernel's verifier in the VM.
  */
 
 import { type Diagnostic, Findings, STATIC_CHECK_LIMITS } from "./diagnostics.js";
