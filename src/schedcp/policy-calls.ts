@@ -47,7 +47,7 @@ import {
 } from "../store/sched-policies.js";
 import type { SchedVersionStatus } from "../store/schema-schedcp.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { type PolicyMetadata, type Tunable, TunablesSchema } from "./metadata.js";
+import { type Tunable, TunablesSchema } from "./metadata.js";
 import type { NodeFacts } from "./protocol/telemetry.js";
 import { type RecommendationResult, recommendPolicies } from "./recommend.js";
 import { runStaticChecks, type StaticCheckResult } from "./static-checks.js";
@@ -361,7 +361,7 @@ export async function createPolicyAs(
     {
       id: newSchedPolicyId(nowMs),
       tenantId: principal.tenantId,
-      metadata: metadata as PolicyMetadata,
+      metadata,
       version: {
         sourceSha256: stored.sha256,
         sourceSizeBytes: stored.sizeBytes,
