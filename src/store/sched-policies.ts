@@ -82,10 +82,6 @@ export function builtinPolicyId(name: string): string {
 export function sourceKey(sha256: string): string {
   return `sched/src/${sha256}`;
 }
-/** R2 key of a compiled BPF object. */
-export function objectKey(sha256: string): string {
-  return `sched/obj/${sha256}`;
-}
 
 /**
  * Stores a source in R2 under its SHA-256 (R2 checks the hash on upload).
@@ -467,15 +463,6 @@ export async function listPolicies(db: Db, q: PolicyListQuery): Promise<ListedPo
     ORDER BY p.name, p.id
     LIMIT ${q.limit}`);
   return rows.map(fromRaw);
-}
-
-/** Names of every built-in policy. */
-export async function builtinNames(db: Db): Promise<string[]> {
-  const rows = await db
-    .select({ name: schedPolicies.name })
-    .from(schedPolicies)
-    .where(isNull(schedPolicies.tenantId));
-  return rows.map((r) => r.name);
 }
 
 // ---------------------------------------------------------------------------------------------
