@@ -35,6 +35,7 @@ import { messageRoutes } from "./routes/messages.js";
 import { policyRoutes } from "./routes/policies.js";
 import { processRoutes } from "./routes/processes.js";
 import { purgeRoutes } from "./routes/purge.js";
+import { schedPolicyRoutes } from "./routes/sched-policies.js";
 import { schedulerRoutes } from "./routes/scheduler.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { topicRoutes } from "./routes/topics.js";
@@ -85,6 +86,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", tenantRoutes);
   app.route("/", keyRoutes);
   app.route("/", policyRoutes);
+  app.route("/", schedPolicyRoutes);
   app.route("/", auditRoutes);
   app.route("/", schedulerRoutes);
   app.route("/", approvalRoutes);

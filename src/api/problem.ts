@@ -56,6 +56,7 @@ export const PROBLEM_CODES = {
   range_not_satisfiable: { status: 416, title: "Range not satisfiable" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation_failed: { status: 422, title: "Validation failed" },
+  static_check_failed: { status: 422, title: "Scheduler policy failed the static checks" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused with another request" },
   rate_limited: { status: 429, title: "Rate limit reached" },
   internal: { status: 500, title: "Internal error" },
