@@ -2,10 +2,10 @@
 
 import { describe, expect, it } from "vitest";
 import { type PolicyCandidate, recommendPolicies } from "../../src/schedcp/recommend";
-import { STANDIN_CATALOG } from "../../src/schedcp/standin-catalog";
+import { SAMPLE_POLICIES } from "./policy-fixtures";
 import { facts } from "./telemetry-fixtures";
 
-const candidates: PolicyCandidate[] = STANDIN_CATALOG.map((e) => ({
+const candidates: PolicyCandidate[] = SAMPLE_POLICIES.map((e) => ({
   id: `spol_${e.name}`,
   name: e.name,
   useCases: e.useCases,

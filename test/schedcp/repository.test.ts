@@ -12,7 +12,6 @@ import type { CatalogEntry } from "../../src/schedcp/catalog-types";
 import { catalogMetadata, defaultParameters } from "../../src/schedcp/metadata";
 import type { VerifyResult } from "../../src/schedcp/protocol";
 import type { HistoryEntry } from "../../src/schedcp/rollout";
-import { STANDIN_CATALOG } from "../../src/schedcp/standin-catalog";
 import { openDb } from "../../src/store/db";
 import { seedBuiltinPolicies } from "../../src/store/sched-builtins";
 import {
@@ -39,6 +38,7 @@ import {
   setVersionStatus,
   sourceKey,
 } from "../../src/store/sched-policies";
+import { SAMPLE_POLICIES } from "./policy-fixtures";
 
 const testEnv = env as unknown as Env;
 const db = openDb(testEnv.DB);
@@ -46,14 +46,14 @@ const blobs = testEnv.BLOBS;
 const NOW = 1_800_000_000_000;
 const uniq = () => crypto.randomUUID().slice(0, 8);
 
-/** A copy of a stand-in entry under a fresh name, so tests do not share built-ins. */
+/** A copy of a catalog entry under a fresh name, so tests do not share built-ins. */
 function entry(base: CatalogEntry, overrides: Partial<CatalogEntry> = {}): CatalogEntry {
   return { ...base, name: `${base.name}-${uniq()}`, ...overrides };
 }
 
 async function versionFields(source: string, by = "key_test"): Promise<NewVersionFields> {
   const { sha256, sizeBytes } = await putPolicySource(blobs, source);
-  const fifo = STANDIN_CATALOG[0]!;
+  const fifo = SAMPLE_POLICIES[0]!;
   return {
     sourceSha256: sha256,
     sourceSizeBytes: sizeBytes,
@@ -67,7 +67,7 @@ async function versionFields(source: string, by = "key_test"): Promise<NewVersio
 }
 
 async function tenantPolicy(tenantId: string, name = `p-${uniq()}`, description?: string) {
-  const fifo = STANDIN_CATALOG[0]!;
+  const fifo = SAMPLE_POLICIES[0]!;
   const metadata = catalogMetadata({ ...fifo, name, ...(description ? { description } : {}) });
   const out = await createPolicy(
     db,
@@ -80,7 +80,7 @@ async function tenantPolicy(tenantId: string, name = `p-${uniq()}`, description?
 
 describe("seeding the built-ins", () => {
   it("writes each catalog policy once, with its source in R2 and version 1 checked", async () => {
-    const catalog = STANDIN_CATALOG.map((e) => entry(e));
+    const catalog = SAMPLE_POLICIES.map((e) => entry(e));
     const first = await seedBuiltinPolicies(db, blobs, catalog, NOW);
     expect(first).toEqual({ policies: 3, versionsAdded: 3, rejected: [] });
     const again = await seedBuiltinPolicies(db, blobs, catalog, NOW + 1);
@@ -101,7 +101,7 @@ describe("seeding the built-ins", () => {
   });
 
   it("turns a changed source into the next version, and changed metadata into an update only", async () => {
-    const [original] = [entry(STANDIN_CATALOG[0]!)];
+    const [original] = [entry(SAMPLE_POLICIES[0]!)];
     await seedBuiltinPolicies(db, blobs, [original!], NOW);
     const id = builtinPolicyId(original!.name);
 
@@ -119,8 +119,8 @@ describe("seeding the built-ins", () => {
   });
 
   it("stores a built-in whose source fails the checks as rejected, with the diagnostics", async () => {
-    const broken = entry(STANDIN_CATALOG[0]!, {
-      source: STANDIN_CATALOG[0]!.source.replace("scx_bpf_dsq_move_to_local", "bpf_send_signal"),
+    const broken = entry(SAMPLE_POLICIES[0]!, {
+      source: SAMPLE_POLICIES[0]!.source.replace("scx_bpf_dsq_move_to_local", "bpf_send_signal"),
     });
     const out = await seedBuiltinPolicies(db, blobs, [broken], NOW);
     expect(out.rejected).toEqual([broken.name]);
@@ -130,7 +130,7 @@ describe("seeding the built-ins", () => {
   });
 
   it("seeds the same catalog from two isolates at once without a duplicate version", async () => {
-    const catalog = [entry(STANDIN_CATALOG[1]!)];
+    const catalog = [entry(SAMPLE_POLICIES[1]!)];
     const reports = await Promise.all([
       seedBuiltinPolicies(db, blobs, catalog, NOW),
       seedBuiltinPolicies(db, blobs, catalog, NOW),
@@ -155,14 +155,14 @@ describe("tenants' policies and versions", () => {
     const tenant = `ten_${uniq()}`;
     const { policy } = await tenantPolicy(tenant);
     const fields = await versionFields("x");
-    const metadata = catalogMetadata({ ...STANDIN_CATALOG[0]!, name: policy.name });
+    const metadata = catalogMetadata({ ...SAMPLE_POLICIES[0]!, name: policy.name });
     const again = await createPolicy(
       db,
       { id: newSchedPolicyId(), tenantId: tenant, metadata, version: fields },
       NOW,
     );
     expect(again).toEqual({ ok: false, code: "name_taken" });
-    const builtin = entry(STANDIN_CATALOG[2]!);
+    const builtin = entry(SAMPLE_POLICIES[2]!);
     await seedBuiltinPolicies(db, blobs, [builtin], NOW);
     const clash = await createPolicy(
       db,
@@ -186,7 +186,7 @@ describe("tenants' policies and versions", () => {
   it("numbers versions in order, also when two writers race, each with its parent", async () => {
     const tenant = `ten_${uniq()}`;
     const { policy } = await tenantPolicy(tenant);
-    const metadata = catalogMetadata(STANDIN_CATALOG[0]!);
+    const metadata = catalogMetadata(SAMPLE_POLICIES[0]!);
     const add = async (parentVersion: number, source: string) =>
       createVersion(
         db,
@@ -256,7 +256,7 @@ describe("search", () => {
   });
 
   it("stems words and searches use cases, filters by tag and by workload tags", async () => {
-    const builtin = entry(STANDIN_CATALOG[2]!); // interactive: latency-sensitive, web, …
+    const builtin = entry(SAMPLE_POLICIES[2]!); // interactive: latency-sensitive, web, …
     await seedBuiltinPolicies(db, blobs, [builtin], NOW);
     const tenant = `ten_${uniq()}`;
     const stemmed = await listPolicies(db, {

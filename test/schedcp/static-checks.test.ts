@@ -7,13 +7,13 @@
 import { describe, expect, it } from "vitest";
 import { lexC } from "../../src/schedcp/c-lexer";
 import type { Tunable } from "../../src/schedcp/metadata";
-import { STANDIN_CATALOG } from "../../src/schedcp/standin-catalog";
 import {
   type Diagnostic,
   runStaticChecks,
   STATIC_CHECK_LIMITS,
   type StaticCheckInput,
 } from "../../src/schedcp/static-checks";
+import { SAMPLE_POLICIES } from "./policy-fixtures";
 
 const SLICE: Tunable = {
   name: "slice_us",
@@ -111,7 +111,7 @@ describe("the C tokenizer", () => {
 });
 
 describe("static checks: policies that pass", () => {
-  it.each(STANDIN_CATALOG.map((e) => [e.name, e] as const))(
+  it.each(SAMPLE_POLICIES.map((e) => [e.name, e] as const))(
     "the built-in %s passes with no finding",
     (_name, entry) => {
       const result = runStaticChecks({
