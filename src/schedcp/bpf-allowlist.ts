@@ -212,8 +212,8 @@ export const ALLOWED_BUILTINS: readonly string[] = [
 ];
 
 /**
- * Macros the allowed headers define that a policy may use like functions. The project's own
- * `common.h` may define more: pass its text to the checks (`trustedHeaders`) to learn them.
+ * Macros libbpf's allowed headers define that a policy may use like functions. The checks learn
+ * those of the project's own `common.h` from its text (`trustedHeaders`, common.h by default).
  */
 export const HEADER_MACROS: readonly string[] = [
   "SEC",

@@ -40,6 +40,7 @@ export const DIAGNOSTIC_CODES = {
   ops_name_mismatch: "the .name differs from the policy's ops name",
   license_missing: 'no SEC("license")',
   license_not_gpl: "a license sched_ext's GPL-only kfuncs refuse",
+  license_duplicate: "a license variable an included header (common.h) already defines",
   ops_name_invalid: "the policy's ops name is malformed",
   tunable_invalid: "a tunable without bounds, with a default outside them, or malformed",
   tunable_unused: "a tunable the source never mentions",

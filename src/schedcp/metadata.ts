@@ -42,7 +42,10 @@ export const OpsNameSchema = z
   .string()
   .regex(/^[a-z0-9_]{1,31}$/, "expected 1-31 of a-z 0-9 _ (the kernel's ops name)");
 
-/** A tunable's name: the `-D` constant the source is compiled with, and the parameter's key. */
+/**
+ * A tunable's name: the parameter's key. The source sees it as the macro `tunableMacro(name)`
+ * (`slice_us` → `-DEK_SLICE_US=…`, bpf/defines.ts).
+ */
 export const TunableNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, "expected a lowercase identifier of 1-32 chars");

@@ -5,6 +5,8 @@
  * static-checks.ts for what is checked and why.
  */
 
+import { COMMON_HEADER } from "./bpf/catalog.js";
+import { tunableMacro } from "./bpf/defines.js";
 import {
   ALLOWED_CALLEES,
   ALLOWED_INCLUDES,
@@ -17,6 +19,15 @@ import { type Directive, type LexIssueCode, lexC, type Token } from "./c-lexer.j
 import type { Findings } from "./diagnostics.js";
 import type { Tunable } from "./metadata.js";
 import type { StaticCheckInput } from "./static-checks.js";
+
+/**
+ * The local headers every policy compiles with: the verifier puts the project's common.h on
+ * the include path, so what it defines is callable from any submitted source.
+ */
+const PROJECT_HEADERS: Readonly<Record<string, string>> = { "common.h": COMMON_HEADER };
+
+/** Directives that open and close a conditional block. */
+const OPENS_CONDITIONAL = new Set(["if", "ifdef", "ifndef"]);
 
 const ALLOWED_DIRECTIVES = new Set([
   "",
@@ -97,6 +108,13 @@ interface Call {
   token: Token;
 }
 
+/** A `SEC("license")` definition: its variable (when one is named) and its string. */
+interface LicenseDefinition {
+  symbol: string | null;
+  value: { value: string; at: Token } | null;
+  at: Token;
+}
+
 /** Names a file defines or declares, learned while scanning. */
 interface Names {
   functions: Set<string>;
@@ -109,7 +127,14 @@ export class SourceScan {
   /** Object-like macros whose body is one integer: `#define N 36`. */
   private readonly integerMacros = new Map<string, number>();
   private readonly trusted = new Set<string>(HEADER_MACROS);
-  private readonly tunableNames: Set<string>;
+  /** Each tunable's macro (`slice_us` → `EK_SLICE_US`, see defines.ts) and its index. */
+  private readonly tunableMacros: ReadonlyMap<string, number>;
+  /** The licenses trusted headers define, by header name. */
+  private readonly headerLicenses = new Map<string, LicenseDefinition[]>();
+  /** Macros whose body defines a license (`#define EK_LICENSE char _license[] SEC(…) = …`). */
+  private readonly licenseMacros = new Map<string, LicenseDefinition[]>();
+  /** Headers included outside any conditional block, with the directive. */
+  private readonly includedAlways = new Map<string, Directive>();
   private readonly calls: Array<Call & { scope: ReadonlySet<string> }> = [];
   /** Offsets (by token object) of integers already judged as a helper's number. */
   private readonly judged = new Set<Token>();
@@ -120,11 +145,12 @@ export class SourceScan {
     private readonly out: Findings,
     private readonly used: { helpers: Set<string>; kfuncs: Set<string> },
   ) {
-    this.tunableNames = new Set(tunables.map((t) => t.name));
+    this.tunableMacros = new Map(tunables.map((t, index) => [tunableMacro(t.name), index]));
   }
 
   run(): void {
-    for (const text of Object.values(this.input.trustedHeaders ?? {})) this.learnHeader(text);
+    const headers = this.input.trustedHeaders ?? PROJECT_HEADERS;
+    for (const [name, text] of Object.entries(headers)) this.learnHeader(name, text);
     const lexed = lexC(this.input.source);
     for (const issue of lexed.issues)
       this.out.add(issue.code satisfies LexIssueCode, issue.message, issue);
@@ -136,15 +162,19 @@ export class SourceScan {
     this.checkTunableUse(lexed);
   }
 
-  /** Macros and functions a trusted header defines become callable names. */
-  private learnHeader(text: string): void {
+  /** Macros and functions a trusted header defines become callable names; its license counts. */
+  private learnHeader(header: string, text: string): void {
     const lexed = lexC(text);
+    this.headerLicenses.set(header, licenseDefinitions(lexed.tokens));
     // Reserved names stay reserved: a header's declaration does not put a helper on the list.
     const learn = (name: string) => {
       if (!RESERVED_CALLEE_PREFIXES.some((p) => name.startsWith(p))) this.trusted.add(name);
     };
     for (const d of lexed.directives) {
-      if (d.name === "define" && d.tokens[0]?.kind === "ident") learn(d.tokens[0].text);
+      if (d.name === "define" && d.tokens[0]?.kind === "ident") {
+        learn(d.tokens[0].text);
+        this.learnLicenseMacro(d.tokens[0].text, d.tokens.slice(1));
+      }
     }
     let depth = 0;
     lexed.tokens.forEach((t, i) => {
@@ -157,13 +187,19 @@ export class SourceScan {
 
   private checkDirectives(directives: readonly Directive[]): void {
     let previous: Directive | null = null;
+    let conditionalDepth = 0;
     for (const d of directives) {
+      if (OPENS_CONDITIONAL.has(d.name)) conditionalDepth += 1;
+      else if (d.name === "endif") conditionalDepth = Math.max(0, conditionalDepth - 1);
       if (!ALLOWED_DIRECTIVES.has(d.name)) {
         this.out.add("directive_not_allowed", `#${d.name} is not allowed`, d);
       } else if (d.name === "include") {
-        this.checkInclude(d);
+        const path = this.checkInclude(d);
+        if (path !== null && conditionalDepth === 0) this.includedAlways.set(path, d);
       } else if (d.name === "define") {
         this.checkDefine(d, previous);
+      } else if (d.name === "undef") {
+        this.checkUndef(d);
       } else if (d.name !== "error" && d.name !== "warning" && d.name !== "pragma") {
         // #if and friends: their names are references too.
         this.scanTokens(d.tokens, { topLevel: false, scope: new Set(), conditional: true });
@@ -172,7 +208,8 @@ export class SourceScan {
     }
   }
 
-  private checkInclude(d: Directive): void {
+  /** The included path, or null when the include is malformed or not allowed. */
+  private checkInclude(d: Directive): string | null {
     const m = /^"([^"]*)"$/.exec(d.rest) ?? /^<([^>]*)>$/.exec(d.rest);
     if (!m) {
       this.out.add(
@@ -180,13 +217,15 @@ export class SourceScan {
         `#include ${d.rest}: only a plain "name" or <name> (no macros) is allowed`,
         d,
       );
-      return;
+      return null;
     }
     const path = m[1]!;
     if (!Object.hasOwn(ALLOWED_INCLUDES, path)) {
       const allowed = Object.keys(ALLOWED_INCLUDES).join(", ");
       this.out.add("include_not_allowed", `#include ${d.rest}: only ${allowed} may be included`, d);
+      return null;
     }
+    return path;
   }
 
   private checkDefine(d: Directive, previous: Directive | null): void {
@@ -213,17 +252,43 @@ export class SourceScan {
     } else if (body.length === 1 && body[0]!.kind === "number") {
       this.integerMacros.set(name.text, integerValue(body[0]!.text));
     }
-    if (this.tunableNames.has(name.text)) {
+    const tunable = this.tunableAt(name.text);
+    if (tunable) {
       const guarded = previous?.name === "ifndef" && previous.tokens[0]?.text === name.text;
       if (!guarded) {
         this.out.add(
           "tunable_redefined",
-          `tunable ${name.text} is #defined without #ifndef ${name.text}: the submitted value (a -D constant) would be ignored`,
+          `${name.text} (tunable ${tunable.name}) is #defined without #ifndef ${name.text}: the submitted value, -D${name.text}=…, would be ignored`,
           name,
         );
       }
     }
+    this.learnLicenseMacro(name.text, body);
     this.scanTokens(body, { topLevel: false, scope: params });
+  }
+
+  private learnLicenseMacro(name: string, body: readonly Token[]): void {
+    const defs = licenseDefinitions(body);
+    if (defs.length > 0) this.licenseMacros.set(name, defs);
+  }
+
+  /** `#undef` of a tunable's macro drops the submitted value as surely as a plain #define. */
+  private checkUndef(d: Directive): void {
+    const name = d.tokens[0];
+    const tunable = name?.kind === "ident" ? this.tunableAt(name.text) : undefined;
+    if (name && tunable) {
+      this.out.add(
+        "tunable_redefined",
+        `#undef ${name.text} (tunable ${tunable.name}) drops the submitted value, -D${name.text}=…`,
+        name,
+      );
+    }
+  }
+
+  /** The tunable whose macro is `name`, if any. */
+  private tunableAt(name: string): Tunable | undefined {
+    const index = this.tunableMacros.get(name);
+    return index === undefined ? undefined : this.tunables[index];
   }
 
   /**
@@ -343,7 +408,7 @@ export class SourceScan {
     return (
       this.names.macros.has(name) ||
       this.trusted.has(name) ||
-      this.tunableNames.has(name) ||
+      this.tunableMacros.has(name) ||
       ALLOWED_CALLEES[name]?.kind === "macro"
     );
   }
@@ -382,7 +447,7 @@ export class SourceScan {
         this.names.functions.has(name) ||
         this.names.macros.has(name) ||
         this.trusted.has(name) ||
-        this.tunableNames.has(name) ||
+        this.tunableMacros.has(name) ||
         Object.hasOwn(ALLOWED_CALLEES, name) ||
         isAllowedBuiltin(name)
       ) {
@@ -612,31 +677,42 @@ export class SourceScan {
     }
   }
 
+  /**
+   * sched_ext's kfuncs are GPL-only: the object needs a GPL-compatible license, written in the
+   * source or defined by a trusted header it always includes (the project's common.h does).
+   */
   private checkLicense(tokens: readonly Token[]): void {
-    for (let i = 0; i < tokens.length; i++) {
-      if (
-        tokens[i]!.text !== "SEC" ||
-        tokens[i + 1]?.text !== "(" ||
-        tokens[i + 2]?.text !== '"license"'
-      )
-        continue;
-      let j = matchParen(tokens, i + 1) + 1;
-      while (j < tokens.length && tokens[j]!.text !== "=" && tokens[j]!.text !== ";") j += 1;
-      const value = tokens[j]?.text === "=" ? stringAt(tokens, j + 1) : null;
-      if (value === null || !GPL_LICENSES.has(value.value)) {
-        this.out.add(
-          "license_not_gpl",
-          `the license is ${value === null ? "not a string" : `"${value.value}"`}: sched_ext's kfuncs are GPL-only, use "GPL"`,
-          value?.at ?? tokens[i]!,
-        );
+    const fromHeaders: Array<{ header: string; include: Directive; def: LicenseDefinition }> = [];
+    for (const [header, include] of this.includedAlways) {
+      for (const def of this.headerLicenses.get(header) ?? []) {
+        fromHeaders.push({ header, include, def });
       }
-      return;
     }
-    this.out.add(
-      "license_missing",
-      'no license: add char _license[] SEC("license") = "GPL";',
-      null,
-    );
+    const own = licenseDefinitions(tokens, this.licenseMacros);
+    for (const def of own) {
+      const clash = fromHeaders.find((h) => def.symbol !== null && h.def.symbol === def.symbol);
+      if (clash) {
+        this.out.add(
+          "license_duplicate",
+          `${def.symbol} is already defined by ${clash.header} (license "${clash.def.value?.value}"): the compiler refuses a second definition, remove this one`,
+          def.at,
+        );
+      } else if (def.value === null || !GPL_LICENSES.has(def.value.value)) {
+        this.out.add("license_not_gpl", licenseNotGpl(def), def.value?.at ?? def.at);
+      }
+    }
+    for (const { header, include, def } of fromHeaders) {
+      if (def.value === null || !GPL_LICENSES.has(def.value.value)) {
+        this.out.add("license_not_gpl", `${header}: ${licenseNotGpl(def)}`, include);
+      }
+    }
+    if (own.length === 0 && fromHeaders.length === 0) {
+      this.out.add(
+        "license_missing",
+        'no license: #include "common.h" (outside any #if), which defines it, or add char _license[] SEC("license") = "GPL";',
+        null,
+      );
+    }
   }
 
   private checkTunableUse(lexed: { tokens: Token[]; directives: Directive[] }): void {
@@ -645,16 +721,69 @@ export class SourceScan {
     for (const d of lexed.directives)
       for (const t of d.tokens) if (t.kind === "ident") mentioned.add(t.text);
     this.tunables.forEach((t, index) => {
-      if (!mentioned.has(t.name)) {
-        this.out.add(
-          "tunable_unused",
-          `tunable ${t.name} is never mentioned in the source: its -D${t.name}=… would change nothing`,
-          null,
-          { path: `tunables[${index}].name`, severity: "warning" },
-        );
-      }
+      const macro = tunableMacro(t.name);
+      if (mentioned.has(macro)) return;
+      // A source written for the parameter's own name would read an undefined identifier.
+      const hint = mentioned.has(t.name)
+        ? `; the source mentions ${t.name}, but the parameter arrives as the macro ${macro}`
+        : "";
+      this.out.add(
+        "tunable_unused",
+        `tunable ${t.name} is never used: the source does not mention ${macro}, so -D${macro}=… would change nothing${hint}`,
+        null,
+        { path: `tunables[${index}].name`, severity: "warning" },
+      );
     });
   }
+}
+
+/**
+ * Every `SEC("license")` definition at file scope: `char _license[] SEC("license") = "GPL";`
+ * (or with the SEC first), with the variable it names and its string; and each use of a macro
+ * that expands to one, as that definition found where the macro is used.
+ */
+function licenseDefinitions(
+  tokens: readonly Token[],
+  macros: ReadonlyMap<string, readonly LicenseDefinition[]> = new Map(),
+): LicenseDefinition[] {
+  const found: LicenseDefinition[] = [];
+  let depth = 0;
+  let statementStart = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const text = tokens[i]!.text;
+    if (text === "{") depth += 1;
+    else if (text === "}") depth = Math.max(0, depth - 1);
+    if (text === ";" || text === "}") statementStart = i + 1;
+    const expanded = depth === 0 && tokens[i]!.kind === "ident" ? macros.get(text) : undefined;
+    if (expanded) {
+      // Found where the macro is used: a header's line numbers mean nothing in the source.
+      const at = tokens[i]!;
+      for (const def of expanded) {
+        found.push({ symbol: def.symbol, value: def.value && { value: def.value.value, at }, at });
+      }
+      continue;
+    }
+    if (
+      depth !== 0 ||
+      text !== "SEC" ||
+      tokens[i + 1]?.text !== "(" ||
+      tokens[i + 2]?.text !== '"license"'
+    )
+      continue;
+    let end = matchParen(tokens, i + 1) + 1;
+    while (end < tokens.length && tokens[end]!.text !== "=" && tokens[end]!.text !== ";") end += 1;
+    let symbol: string | null = null;
+    for (let j = statementStart; j < end; j++) {
+      if (tokens[j]!.kind === "ident" && tokens[j + 1]?.text === "[") symbol = tokens[j]!.text;
+    }
+    const value = tokens[end]?.text === "=" ? stringAt(tokens, end + 1) : null;
+    found.push({ symbol, value, at: tokens[i]! });
+  }
+  return found;
+}
+
+function licenseNotGpl(def: LicenseDefinition): string {
+  return `the license is ${def.value === null ? "not a string" : `"${def.value.value}"`}: sched_ext's kfuncs are GPL-only, use "GPL"`;
 }
 
 /** `( * [qualifiers] [name [dims]] ) (` at `open`: a function pointer declarator or type. */

@@ -8,16 +8,19 @@
  * - size: at most FLEET_LIMITS.maxSourceBytes (UTF-8);
  * - the scheduler: exactly one `struct sched_ext_ops` in `SEC(".struct_ops.link")` (the node
  *   registers it as a link) whose `.name` is the policy's ops name, and a GPL-compatible
- *   license (sched_ext's kfuncs are GPL-only);
+ *   license (sched_ext's kfuncs are GPL-only), written in the source or defined by the
+ *   project's common.h when the source includes it (as the built-ins do);
  * - includes only from ALLOWED_INCLUDES, and no directive that changes what the scan sees
  *   (`#line`, `#include_next`, `_Pragma`, token pasting with `##`);
  * - calls and references only to allow-listed helpers and kfuncs (bpf-allowlist.ts), the
  *   file's own functions and macros, the headers' macros and a few compiler builtins; no
  *   inline assembly, no function pointers, no integer turned into a pointer (the way helpers
  *   are called by number) except a listed helper declared with its true number;
- * - tunables: each `int` with bounds and a default within them, each used by the source, none
- *   redefined unconditionally (the `-D` value would be ignored); parameters of known names,
- *   right types, within bounds.
+ * - tunables: each `int` with bounds and a default within them. A tunable reaches the source as
+ *   the macro `tunableMacro(name)` (`slice_us` → `-DEK_SLICE_US=…`, bpf/defines.ts, the same
+ *   mapping the verifier compiles with): each macro used by the source, none #defined without
+ *   `#ifndef` or #undef'd (the `-D` value would be ignored); parameters of known names, right
+ *   types, within bounds.
  *
  * The scan runs over tokens (c-lexer.ts), so comments and literals cannot hide or fake a call,
  * and a name split by a backslash-newline is seen whole. Conditional blocks are scanned both
@@ -45,8 +48,8 @@ export interface StaticCheckInput {
   /** As submitted; checked against ParametersSchema and the tunables. */
   parameters: unknown;
   /**
-   * Texts of allowed local headers (`common.h`), trusted: their macros and functions become
-   * callable names. Without it, HEADER_MACROS lists what the headers are known to define.
+   * Texts of allowed local headers, trusted: their macros and functions become callable names.
+   * Default: the project's own common.h (src/schedcp/bpf/), which the verifier compiles with.
    */
   trustedHeaders?: Readonly<Record<string, string>>;
 }

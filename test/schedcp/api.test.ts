@@ -7,8 +7,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
+import { BUILTIN_CATALOG } from "../../src/schedcp/builtin-catalog";
 import { recommendForWorkload } from "../../src/schedcp/policy-calls";
-import { STANDIN_CATALOG } from "../../src/schedcp/standin-catalog";
 import { STATIC_CHECK_LIMITS } from "../../src/schedcp/static-checks";
 import { openDb } from "../../src/store/db";
 import {
@@ -19,7 +19,7 @@ import {
 import { ADMIN_TOKEN, call, newTenant, type TestTenant } from "../helpers";
 
 const db = openDb((env as unknown as Env).DB);
-const FIFO = STANDIN_CATALOG[0]!;
+const FIFO = BUILTIN_CATALOG.find((p) => p.name === "fifo")!;
 
 interface Policy {
   id: string;
@@ -58,7 +58,7 @@ interface Problem {
   }>;
 }
 
-/** A valid submission: the stand-in FIFO under another name and ops name. */
+/** A valid submission: the built-in FIFO under another name and ops name. */
 function submission(overrides: Record<string, unknown> = {}) {
   const name = `my-fifo-${crypto.randomUUID().slice(0, 8)}`;
   return {
@@ -102,13 +102,11 @@ describe("the built-ins", () => {
       },
     );
     expect(res.status).toBe(200);
-    const builtins = res.body.items.filter((p) =>
-      ["fifo", "vtime-fair", "interactive"].includes(p.name),
-    );
+    const builtins = res.body.items.filter((p) => ["fifo", "wvtime", "latency"].includes(p.name));
     expect(builtins.map((p) => [p.id, p.builtin, p.latestVersion, p.latestStatus])).toEqual([
       ["spol_fifo", true, 1, "checked"],
-      ["spol_interactive", true, 1, "checked"],
-      ["spol_vtime-fair", true, 1, "checked"],
+      ["spol_latency", true, 1, "checked"],
+      ["spol_wvtime", true, 1, "checked"],
     ]);
   });
 
@@ -155,17 +153,19 @@ describe("search", () => {
       },
     );
     expect(q.status).toBe(200);
-    expect(q.body.items[0]).toMatchObject({ name: "interactive" });
+    expect(q.body.items[0]).toMatchObject({ name: "latency" });
     expect(q.body.items[0]!.score).toBeGreaterThan(0);
-    const tag = await call<{ items: Policy[] }>("GET", "/v1/policies?tag=hpc", { token: t.reader });
+    const tag = await call<{ items: Policy[] }>("GET", "/v1/policies?tag=cpu-bound-batch", {
+      token: t.reader,
+    });
     expect(tag.body.items.map((p) => p.name)).toContain("fifo");
-    expect(tag.body.items.map((p) => p.name)).not.toContain("interactive");
+    expect(tag.body.items.map((p) => p.name)).not.toContain("latency");
     const workload = await call<{ items: Policy[] }>(
       "GET",
       "/v1/policies?workload=latency-sensitive",
       { token: t.reader },
     );
-    expect(workload.body.items.map((p) => p.name)).toContain("interactive");
+    expect(workload.body.items.map((p) => p.name)).toContain("latency");
     expect(workload.body.items.map((p) => p.name)).not.toContain("fifo");
   });
 
@@ -183,9 +183,7 @@ describe("search", () => {
       cursor = res.body.nextCursor;
     } while (cursor && seen.length < 50);
     expect(new Set(seen).size).toBe(seen.length);
-    expect(seen).toEqual(
-      expect.arrayContaining(["spol_fifo", "spol_interactive", "spol_vtime-fair"]),
-    );
+    expect(seen).toEqual(expect.arrayContaining(["spol_fifo", "spol_latency", "spol_wvtime"]));
 
     const browse = await call<{ nextCursor: string }>("GET", "/v1/policies?limit=1", {
       token: t.reader,
@@ -269,8 +267,8 @@ describe("submitting a policy", () => {
     const t = await newTenant("sp-refuse");
     const bad = submission({
       source: submission().source.replace(
-        "scx_bpf_dsq_move_to_local(SHARED_DSQ);",
-        "scx_bpf_dsq_move_to_local(SHARED_DSQ);\n\tbpf_send_signal(9);",
+        "return scx_bpf_create_dsq(SHARED_DSQ, -1);",
+        "bpf_send_signal(9);\n\treturn scx_bpf_create_dsq(SHARED_DSQ, -1);",
       ),
     });
     const res = await call<Problem>("POST", "/v1/policies", { token: t.operator, body: bad });
@@ -298,7 +296,7 @@ describe("submitting a policy", () => {
     const t = await newTenant("sp-params");
     const res = await call<Problem>("POST", "/v1/policies", {
       token: t.operator,
-      body: submission({ parameters: { slice_us: 100_001 } }),
+      body: submission({ parameters: { slice_us: 1_000_001 } }),
     });
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([
@@ -306,7 +304,7 @@ describe("submitting a policy", () => {
     ]);
     const edge = await call("POST", "/v1/policies", {
       token: t.operator,
-      body: submission({ parameters: { slice_us: 100_000 } }),
+      body: submission({ parameters: { slice_us: 1_000_000 } }),
     });
     expect(edge.status).toBe(201);
   });
@@ -469,7 +467,7 @@ describe("new versions", () => {
     const { policy } = await submit(t);
     const withBoost = submission().source.replace(
       "#define SHARED_DSQ 0",
-      "#ifndef boost\n#define boost 0\n#endif\n#define SHARED_DSQ (boost ? 0 : 0)",
+      "#ifndef EK_BOOST\n#define EK_BOOST 0\n#endif\n#define SHARED_DSQ (EK_BOOST ? 0 : 0)",
     );
     const tunables = [
       ...FIFO.tunables,
@@ -622,11 +620,11 @@ describe("recommendations from the repository", () => {
       [null],
     );
     const names = before.recommendations.map((r) => r.name);
-    expect(names).toContain("interactive");
+    expect(names).toContain("latency");
     expect(names.some((n) => n.startsWith("snappy-"))).toBe(true);
     await quarantineVersion(db, {
       tenantId: t.id,
-      policyId: "spol_interactive",
+      policyId: "spol_latency",
       version: 1,
       failedNodes: ["a"],
       reason: "r",
@@ -635,8 +633,8 @@ describe("recommendations from the repository", () => {
     const after = await recommendForWorkload(env as unknown as Env, db, t.id, "latency-sensitive", [
       null,
     ]);
-    expect(after.recommendations.map((r) => r.name)).not.toContain("interactive");
-    expect(after.excluded.map((e) => e.name)).toContain("interactive");
+    expect(after.recommendations.map((r) => r.name)).not.toContain("latency");
+    expect(after.excluded.map((e) => e.name)).toContain("latency");
   });
 });
 

@@ -2,7 +2,9 @@
  * Sample scheduler policies for the tests that need policies but not the project's built-ins
  * (those are src/schedcp/bpf/catalog.ts): repository rows, search, recommendations, static
  * checks. Their metadata is richer in tags than the built-ins' so that ranking and search have
- * something to tell apart.
+ * something to tell apart. The sources follow the library's conventions (common.h's macros and
+ * license, tunables as `EK_*` macros) and compile with the verifier's compile stage, but are
+ * not proven in a kernel.
  */
 
 import type { CatalogEntry } from "../../src/schedcp/catalog-types";
@@ -10,43 +12,40 @@ import type { CatalogEntry } from "../../src/schedcp/catalog-types";
 const FIFO = `/* Global FIFO: one shared queue, every task runs a full slice in arrival order. */
 #include "common.h"
 
-#ifndef slice_us
-#define slice_us 20000
+#ifndef EK_SLICE_US
+#define EK_SLICE_US 20000
 #endif
 
 #define SHARED_DSQ 0
 
-char _license[] SEC("license") = "GPL";
-
-SEC("struct_ops/fifo_select_cpu")
-s32 fifo_select_cpu(unsigned long long *ctx)
+EK_OPS(fifo_select_cpu)
+s32 fifo_select_cpu(u64 *ctx)
 {
-	struct task_struct *p = (void *)ctx[0];
+	struct task_struct *p = (void *)EK_ARG(ctx, 0);
 	bool idle = false;
-	s32 cpu = scx_bpf_select_cpu_dfl(p, (s32)ctx[1], ctx[2], &idle);
+	s32 cpu = scx_bpf_select_cpu_dfl(p, EK_ARG(ctx, 1), EK_ARG(ctx, 2), &idle);
 
 	/* An idle CPU takes the task at once, without touching the shared queue. */
 	if (idle)
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_us * 1000ULL, 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, EK_SLICE_US * EK_NSEC_PER_USEC, 0);
 	return cpu;
 }
 
-SEC("struct_ops/fifo_enqueue")
-int fifo_enqueue(unsigned long long *ctx)
+EK_OPS(fifo_enqueue)
+void fifo_enqueue(u64 *ctx)
 {
-	scx_bpf_dsq_insert((void *)ctx[0], SHARED_DSQ, slice_us * 1000ULL, ctx[1]);
-	return 0;
+	scx_bpf_dsq_insert((void *)EK_ARG(ctx, 0), SHARED_DSQ, EK_SLICE_US * EK_NSEC_PER_USEC,
+			   EK_ARG(ctx, 1));
 }
 
-SEC("struct_ops/fifo_dispatch")
-int fifo_dispatch(unsigned long long *ctx)
+EK_OPS(fifo_dispatch)
+void fifo_dispatch(u64 *ctx)
 {
 	scx_bpf_dsq_move_to_local(SHARED_DSQ);
-	return 0;
 }
 
-SEC("struct_ops.s/fifo_init")
-s32 fifo_init(unsigned long long *ctx)
+EK_OPS_SLEEPABLE(fifo_init)
+s32 fifo_init(u64 *ctx)
 {
 	return scx_bpf_create_dsq(SHARED_DSQ, -1);
 }
@@ -65,73 +64,62 @@ const VTIME = `/* Weighted fair share by virtual time: a task's clock advances b
  * by its weight; the task with the smallest clock runs next. */
 #include "common.h"
 
-#ifndef slice_us
-#define slice_us 5000
+#ifndef EK_SLICE_US
+#define EK_SLICE_US 5000
 #endif
 
 #define SHARED_DSQ 0
-#define SLICE_NS (slice_us * 1000ULL)
-
-char _license[] SEC("license") = "GPL";
+#define SLICE_NS (EK_SLICE_US * EK_NSEC_PER_USEC)
 
 static u64 vtime_now;
 
-static bool before(u64 a, u64 b)
+EK_OPS(vtime_enqueue)
+void vtime_enqueue(u64 *ctx)
 {
-	return (s64)(a - b) < 0;
-}
-
-SEC("struct_ops/vtime_enqueue")
-int vtime_enqueue(unsigned long long *ctx)
-{
-	struct task_struct *p = (void *)ctx[0];
+	struct task_struct *p = (void *)EK_ARG(ctx, 0);
 	u64 vtime = p->scx.dsq_vtime;
 
 	/* A task that slept long keeps at most one slice of credit. */
-	if (before(vtime, vtime_now - SLICE_NS))
+	if (ek_vtime_before(vtime, vtime_now - SLICE_NS))
 		vtime = vtime_now - SLICE_NS;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, SLICE_NS, vtime, ctx[1]);
-	return 0;
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, SLICE_NS, vtime, EK_ARG(ctx, 1));
 }
 
-SEC("struct_ops/vtime_dispatch")
-int vtime_dispatch(unsigned long long *ctx)
+EK_OPS(vtime_dispatch)
+void vtime_dispatch(u64 *ctx)
 {
 	scx_bpf_dsq_move_to_local(SHARED_DSQ);
-	return 0;
 }
 
-SEC("struct_ops/vtime_running")
-int vtime_running(unsigned long long *ctx)
+EK_OPS(vtime_running)
+void vtime_running(u64 *ctx)
 {
-	struct task_struct *p = (void *)ctx[0];
+	struct task_struct *p = (void *)EK_ARG(ctx, 0);
 
-	if (before(vtime_now, p->scx.dsq_vtime))
+	if (ek_vtime_before(vtime_now, p->scx.dsq_vtime))
 		vtime_now = p->scx.dsq_vtime;
-	return 0;
 }
 
-SEC("struct_ops/vtime_stopping")
-int vtime_stopping(unsigned long long *ctx)
+EK_OPS(vtime_stopping)
+void vtime_stopping(u64 *ctx)
 {
-	struct task_struct *p = (void *)ctx[0];
+	struct task_struct *p = (void *)EK_ARG(ctx, 0);
+	u64 weight = p->scx.weight ? p->scx.weight : 100;
 
 	/* Charge the time used, scaled by the inverse of the weight (100 is nice 0). */
-	p->scx.dsq_vtime += (SLICE_NS - p->scx.slice) * 100 / p->scx.weight;
-	return 0;
+	p->scx.dsq_vtime += (SLICE_NS - EK_MIN(p->scx.slice, SLICE_NS)) * 100 / weight;
 }
 
-SEC("struct_ops/vtime_enable")
-int vtime_enable(unsigned long long *ctx)
+EK_OPS(vtime_enable)
+void vtime_enable(u64 *ctx)
 {
-	struct task_struct *p = (void *)ctx[0];
+	struct task_struct *p = (void *)EK_ARG(ctx, 0);
 
 	p->scx.dsq_vtime = vtime_now;
-	return 0;
 }
 
-SEC("struct_ops.s/vtime_init")
-s32 vtime_init(unsigned long long *ctx)
+EK_OPS_SLEEPABLE(vtime_init)
+s32 vtime_init(u64 *ctx)
 {
 	return scx_bpf_create_dsq(SHARED_DSQ, -1);
 }
@@ -153,41 +141,37 @@ const INTERACTIVE = `/* Latency first: short slices, and a task that just woke u
  * slice. */
 #include "common.h"
 
-#ifndef slice_us
-#define slice_us 1000
+#ifndef EK_SLICE_US
+#define EK_SLICE_US 1000
 #endif
-#ifndef wakeup_boost
-#define wakeup_boost 1
+#ifndef EK_WAKEUP_BOOST
+#define EK_WAKEUP_BOOST 1
 #endif
 
 #define WOKEN_DSQ 0
 #define BATCH_DSQ 1
 
-char _license[] SEC("license") = "GPL";
-
-SEC("struct_ops/interactive_enqueue")
-int interactive_enqueue(unsigned long long *ctx)
+EK_OPS(interactive_enqueue)
+void interactive_enqueue(u64 *ctx)
 {
-	struct task_struct *p = (void *)ctx[0];
-	u64 enq_flags = ctx[1];
+	struct task_struct *p = (void *)EK_ARG(ctx, 0);
+	u64 enq_flags = EK_ARG(ctx, 1);
 	u64 dsq = BATCH_DSQ;
 
-	if (wakeup_boost && (enq_flags & SCX_ENQ_WAKEUP))
+	if (EK_WAKEUP_BOOST && (enq_flags & SCX_ENQ_WAKEUP))
 		dsq = WOKEN_DSQ;
-	scx_bpf_dsq_insert(p, dsq, slice_us * 1000ULL, enq_flags);
-	return 0;
+	scx_bpf_dsq_insert(p, dsq, EK_SLICE_US * EK_NSEC_PER_USEC, enq_flags);
 }
 
-SEC("struct_ops/interactive_dispatch")
-int interactive_dispatch(unsigned long long *ctx)
+EK_OPS(interactive_dispatch)
+void interactive_dispatch(u64 *ctx)
 {
 	if (!scx_bpf_dsq_move_to_local(WOKEN_DSQ))
 		scx_bpf_dsq_move_to_local(BATCH_DSQ);
-	return 0;
 }
 
-SEC("struct_ops.s/interactive_init")
-s32 interactive_init(unsigned long long *ctx)
+EK_OPS_SLEEPABLE(interactive_init)
+s32 interactive_init(u64 *ctx)
 {
 	s32 err = scx_bpf_create_dsq(WOKEN_DSQ, -1);
 

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { toFtsQuery } from "../../src/kernel/memory/fts-query";
+import { BUILTIN_CATALOG } from "../../src/schedcp/builtin-catalog";
 import type { CatalogEntry } from "../../src/schedcp/catalog-types";
 import { catalogMetadata, defaultParameters } from "../../src/schedcp/metadata";
 import type { VerifyResult } from "../../src/schedcp/protocol";
@@ -80,7 +81,7 @@ async function tenantPolicy(tenantId: string, name = `p-${uniq()}`, description?
 
 describe("seeding the built-ins", () => {
   it("writes each catalog policy once, with its source in R2 and version 1 checked", async () => {
-    const catalog = SAMPLE_POLICIES.map((e) => entry(e));
+    const catalog = BUILTIN_CATALOG.map((e) => entry(e));
     const first = await seedBuiltinPolicies(db, blobs, catalog, NOW);
     expect(first).toEqual({ policies: 3, versionsAdded: 3, rejected: [] });
     const again = await seedBuiltinPolicies(db, blobs, catalog, NOW + 1);
@@ -101,7 +102,7 @@ describe("seeding the built-ins", () => {
   });
 
   it("turns a changed source into the next version, and changed metadata into an update only", async () => {
-    const [original] = [entry(SAMPLE_POLICIES[0]!)];
+    const [original] = [entry(BUILTIN_CATALOG[0]!)];
     await seedBuiltinPolicies(db, blobs, [original!], NOW);
     const id = builtinPolicyId(original!.name);
 
@@ -119,8 +120,8 @@ describe("seeding the built-ins", () => {
   });
 
   it("stores a built-in whose source fails the checks as rejected, with the diagnostics", async () => {
-    const broken = entry(SAMPLE_POLICIES[0]!, {
-      source: SAMPLE_POLICIES[0]!.source.replace("scx_bpf_dsq_move_to_local", "bpf_send_signal"),
+    const broken = entry(BUILTIN_CATALOG[0]!, {
+      source: BUILTIN_CATALOG[0]!.source.replace("scx_bpf_dsq_move_to_local", "bpf_send_signal"),
     });
     const out = await seedBuiltinPolicies(db, blobs, [broken], NOW);
     expect(out.rejected).toEqual([broken.name]);
@@ -130,7 +131,7 @@ describe("seeding the built-ins", () => {
   });
 
   it("seeds the same catalog from two isolates at once without a duplicate version", async () => {
-    const catalog = [entry(SAMPLE_POLICIES[1]!)];
+    const catalog = [entry(BUILTIN_CATALOG[1]!)];
     const reports = await Promise.all([
       seedBuiltinPolicies(db, blobs, catalog, NOW),
       seedBuiltinPolicies(db, blobs, catalog, NOW),
@@ -162,7 +163,7 @@ describe("tenants' policies and versions", () => {
       NOW,
     );
     expect(again).toEqual({ ok: false, code: "name_taken" });
-    const builtin = entry(SAMPLE_POLICIES[2]!);
+    const builtin = entry(BUILTIN_CATALOG[2]!);
     await seedBuiltinPolicies(db, blobs, [builtin], NOW);
     const clash = await createPolicy(
       db,
@@ -256,22 +257,27 @@ describe("search", () => {
   });
 
   it("stems words and searches use cases, filters by tag and by workload tags", async () => {
-    const builtin = entry(SAMPLE_POLICIES[2]!); // interactive: latency-sensitive, web, …
+    const builtin = entry(BUILTIN_CATALOG[2]!); // latency: latency-sensitive, mixed, io-bound
     await seedBuiltinPolicies(db, blobs, [builtin], NOW);
     const tenant = `ten_${uniq()}`;
+    // Its description says the short runners "are dispatched first".
     const stemmed = await listPolicies(db, {
       tenantId: tenant,
-      ftsQuery: toFtsQuery("draining")!,
+      ftsQuery: toFtsQuery("dispatching")!,
       limit: 100,
     });
     expect(stemmed.map((h) => h.row.name)).toContain(builtin.name);
-    const tagged = await listPolicies(db, { tenantId: tenant, tag: "request-serving", limit: 100 });
+    const tagged = await listPolicies(db, { tenantId: tenant, tag: "io-bound", limit: 100 });
     expect(tagged.map((h) => h.row.name)).toContain(builtin.name);
-    const notTagged = await listPolicies(db, { tenantId: tenant, tag: "hpc", limit: 100 });
+    const notTagged = await listPolicies(db, {
+      tenantId: tenant,
+      tag: "cpu-bound-batch",
+      limit: 100,
+    });
     expect(notTagged.map((h) => h.row.name)).not.toContain(builtin.name);
     const byClass = await listPolicies(db, {
       tenantId: tenant,
-      anyTag: ["gaming", "web"],
+      anyTag: ["gaming", "latency-sensitive"],
       limit: 100,
     });
     expect(byClass.map((h) => h.row.name)).toContain(builtin.name);

@@ -5,6 +5,8 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { COMMON_HEADER } from "../../src/schedcp/bpf/catalog";
+import { BUILTIN_CATALOG as BUILTIN_POLICIES } from "../../src/schedcp/builtin-catalog";
 import { lexC } from "../../src/schedcp/c-lexer";
 import type { Tunable } from "../../src/schedcp/metadata";
 import {
@@ -24,21 +26,22 @@ const SLICE: Tunable = {
   description: "slice",
 };
 
-/** A complete, valid policy around `body` (inserted before the ops struct). */
+/**
+ * A complete, valid policy around `body` (inserted before the ops struct), in the library's
+ * conventions: common.h supplies the macros and the license, the tunable is EK_SLICE_US.
+ */
 function policy(body: string, options: { ops?: string; head?: string } = {}): string {
-  return `${options.head ?? '#include "vmlinux.h"\n#include "common.h"\n'}
-#ifndef slice_us
-#define slice_us 5000
+  return `${options.head ?? '#include "common.h"\n'}
+#ifndef EK_SLICE_US
+#define EK_SLICE_US 5000
 #endif
-
-char _license[] SEC("license") = "GPL";
 
 ${body}
 
 SEC("struct_ops/t_enqueue")
 int t_enqueue(unsigned long long *ctx)
 {
-	scx_bpf_dsq_insert((void *)ctx[0], SCX_DSQ_GLOBAL, slice_us * 1000ULL, ctx[1]);
+	scx_bpf_dsq_insert((void *)ctx[0], SCX_DSQ_GLOBAL, EK_SLICE_US * 1000ULL, ctx[1]);
 	return 0;
 }
 
@@ -111,20 +114,82 @@ describe("the C tokenizer", () => {
 });
 
 describe("static checks: policies that pass", () => {
-  it.each(SAMPLE_POLICIES.map((e) => [e.name, e] as const))(
-    "the built-in %s passes with no finding",
-    (_name, entry) => {
-      const result = runStaticChecks({
-        source: entry.source,
-        opsName: entry.opsName,
-        tunables: entry.tunables,
-        parameters: {},
-      });
-      expect(result.diagnostics).toEqual([]);
-      expect(result.ok).toBe(true);
-      expect(result.kfuncs).toContain("scx_bpf_dsq_move_to_local");
-    },
-  );
+  it.each([
+    ...BUILTIN_POLICIES.map((e) => [`the built-in ${e.name}`, e] as const),
+    ...SAMPLE_POLICIES.map((e) => [`the sample ${e.name}`, e] as const),
+  ])("%s passes with no finding", (_name, entry) => {
+    const result = runStaticChecks({
+      source: entry.source,
+      opsName: entry.opsName,
+      tunables: entry.tunables,
+      parameters: {},
+    });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.kfuncs).toContain("scx_bpf_dsq_move_to_local");
+  });
+
+  it("reports what the built-ins call, as the compiled objects do (object-checks.test.ts)", () => {
+    const used = BUILTIN_POLICIES.map((e) => {
+      const r = runStaticChecks({ ...e, parameters: {} });
+      return [e.name, r.helpers, r.kfuncs];
+    });
+    const kfuncs = ["scx_bpf_create_dsq", "scx_bpf_dsq_insert", "scx_bpf_dsq_move_to_local"];
+    expect(used).toEqual([
+      ["fifo", [], [...kfuncs, "scx_bpf_select_cpu_dfl"]],
+      [
+        "wvtime",
+        [],
+        [
+          "scx_bpf_create_dsq",
+          "scx_bpf_dsq_insert",
+          "scx_bpf_dsq_insert_vtime",
+          "scx_bpf_dsq_move_to_local",
+          "scx_bpf_select_cpu_dfl",
+        ],
+      ],
+      [
+        "latency",
+        ["bpf_ktime_get_ns", "bpf_task_storage_get"],
+        [
+          "scx_bpf_create_dsq",
+          "scx_bpf_dsq_insert",
+          "scx_bpf_dsq_insert_vtime",
+          "scx_bpf_dsq_move_to_local",
+          "scx_bpf_select_cpu_dfl",
+        ],
+      ],
+    ]);
+  });
+
+  it("checks a built-in's tunables through their macros: EK_SLICE_US for slice_us", () => {
+    const fifo = BUILTIN_POLICIES.find((e) => e.name === "fifo")!;
+    const run = (source: string, parameters: unknown = {}) =>
+      runStaticChecks({ ...fifo, source, parameters });
+    expect(run(fifo.source, { slice_us: 1_000_000 }).ok).toBe(true);
+    expect(codes(run(fifo.source, { slice_us: 1_000_001 }).diagnostics)).toEqual([
+      "parameter_out_of_bounds",
+    ]);
+    const unguarded = fifo.source.replace(
+      "#ifndef EK_SLICE_US\n#define EK_SLICE_US 20000\n#endif",
+      "#define EK_SLICE_US 20000",
+    );
+    const redefined = run(unguarded).diagnostics;
+    expect(redefined.map((d) => [d.code, d.line])).toEqual([
+      ["tunable_redefined", lineOf(unguarded, "#define EK_SLICE_US")],
+    ]);
+    expect(redefined[0]!.message).toContain("-DEK_SLICE_US=");
+    const renamed = run(fifo.source.replaceAll("EK_SLICE_US", "SLICE_US"));
+    expect(renamed.ok).toBe(true);
+    expect(renamed.diagnostics).toEqual([
+      expect.objectContaining({
+        code: "tunable_unused",
+        severity: "warning",
+        path: "tunables[0].name",
+        message: expect.stringContaining("does not mention EK_SLICE_US"),
+      }),
+    ]);
+  });
 
   it("reports the helpers and kfuncs used, and ignores forbidden names in comments and strings", () => {
     const source = policy(`
@@ -172,16 +237,23 @@ static void count(void)
     expect(check(split).diagnostics).toEqual([]);
   });
 
-  it("learns the macros and functions of a trusted common.h", () => {
-    const source = policy("static void f(void) { u64 n = now_ns(); (void)n; }");
-    expect(codes(check(source).diagnostics)).toEqual(["unknown_call"]);
-    const header =
-      "static inline u64 now_ns(void) { return scx_bpf_now(); }\n#define TWICE(x) (2 * (x))";
-    expect(check(source, { trustedHeaders: { "common.h": header } }).diagnostics).toEqual([]);
+  it("learns the macros and functions of the project's common.h, or of the trusted headers given", () => {
+    const source = policy(
+      "static bool f(u64 a) { return ek_vtime_before(a, EK_MIN(a, EK_NSEC_PER_USEC)); }",
+    );
+    expect(check(source).diagnostics).toEqual([]);
+    const mine = policy("static void f(void) { u64 n = now_ns(); (void)n; }");
+    expect(codes(check(mine).diagnostics)).toEqual(["unknown_call"]);
+    const header = `${COMMON_HEADER}
+static inline u64 now_ns(void) { return scx_bpf_now(); }
+#define TWICE(x) (2 * (x))`;
+    expect(check(mine, { trustedHeaders: { "common.h": header } }).diagnostics).toEqual([]);
     // A header cannot put a reserved name on the list by declaring it.
     const sneaky = policy("static void f(void) { bpf_get_current_comm(0, 0); }");
     const withHeader = check(sneaky, {
-      trustedHeaders: { "common.h": "extern long bpf_get_current_comm(void *b, u32 n);" },
+      trustedHeaders: {
+        "common.h": `${COMMON_HEADER}\nextern long bpf_get_current_comm(void *b, u32 n);`,
+      },
     });
     expect(codes(withHeader.diagnostics)).toEqual(["callee_not_allowed"]);
   });
@@ -340,7 +412,8 @@ static void f(void) { CAT(bpf_probe_, write_user)(0, 0, 0); }`);
 describe("static checks: includes and directives", () => {
   it("allows only the listed headers, in plain form", () => {
     const source = policy("", {
-      head: `#include "vmlinux.h"
+      head: `#include "common.h"
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <linux/sched.h>
@@ -351,10 +424,10 @@ describe("static checks: includes and directives", () => {
     });
     const result = check(source);
     expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([
-      ["include_not_allowed", 4],
       ["include_not_allowed", 5],
-      ["include_malformed", 6],
-      ["directive_not_allowed", 7],
+      ["include_not_allowed", 6],
+      ["include_malformed", 7],
+      ["directive_not_allowed", 8],
     ]);
   });
 
@@ -405,11 +478,46 @@ struct sched_ext_ops u_ops = { .enqueue = (void *)t_enqueue, .name = "u" };`,
     expect(codes(check(two).diagnostics)).toEqual(["ops_multiple"]);
   });
 
-  it("needs a GPL-compatible license", () => {
-    const none = policy("").replace('char _license[] SEC("license") = "GPL";', "");
-    expect(codes(check(none).diagnostics)).toEqual(["license_missing"]);
-    const proprietary = policy("").replace('"GPL";', '"Proprietary";');
+  it("needs a GPL-compatible license: common.h's, or one of the source's own", () => {
+    // policy() includes common.h, which defines _license = "GPL".
+    expect(check(policy("")).diagnostics).toEqual([]);
+    const libbpf = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+    expect(codes(check(policy("", { head: libbpf })).diagnostics)).toEqual(["license_missing"]);
+    const own = policy('char LICENSE[] SEC("license") = "Dual BSD/GPL";', { head: libbpf });
+    expect(check(own).diagnostics).toEqual([]);
+    const proprietary = policy('char LICENSE[] SEC("license") = "Proprietary";', { head: libbpf });
     expect(codes(check(proprietary).diagnostics)).toEqual(["license_not_gpl"]);
+    // Beside common.h's, another string in the license section is judged too.
+    const second = policy('char other[] SEC("license") = "Proprietary";');
+    expect(codes(check(second).diagnostics)).toEqual(["license_not_gpl"]);
+  });
+
+  it("takes a license from a macro, judged where the macro is used", () => {
+    const libbpf = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n';
+    const gpl = policy('#define GPL_LICENSE char LICENSE[] SEC("license") = "GPL"\nGPL_LICENSE;', {
+      head: libbpf,
+    });
+    expect(check(gpl).diagnostics).toEqual([]);
+    const mit = policy('#define MIT_LICENSE char LICENSE[] SEC("license") = "MIT"\nMIT_LICENSE;', {
+      head: libbpf,
+    });
+    expect(check(mit).diagnostics.map((d) => [d.code, d.line])).toEqual([
+      ["license_not_gpl", lineOf(mit, "MIT_LICENSE;")],
+    ]);
+  });
+
+  it("refuses a second _license beside common.h's: the compiler would refuse it", () => {
+    const source = policy('char _license[] SEC("license") = "GPL";');
+    const result = check(source);
+    expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([
+      ["license_duplicate", lineOf(source, "char _license[]")],
+    ]);
+    expect(result.diagnostics[0]!.message).toContain("already defined by common.h");
+  });
+
+  it("counts common.h's license only when common.h is included outside any #if", () => {
+    const source = policy("", { head: '#ifdef EK_WITH_COMMON\n#include "common.h"\n#endif\n' });
+    expect(codes(check(source).diagnostics)).toEqual(["license_missing"]);
   });
 
   it("takes a source of exactly the size limit, and refuses one byte more (counted in UTF-8)", () => {
@@ -461,17 +569,36 @@ describe("static checks: tunables and parameters", () => {
     ]);
   });
 
-  it("refuses a tunable #defined without #ifndef: the submitted value would be ignored", () => {
+  it("refuses a tunable #defined without #ifndef or #undef'd: the submitted value would be ignored", () => {
     const source = policy("").replace(
-      "#ifndef slice_us\n#define slice_us 5000\n#endif",
-      "#define slice_us 5000",
+      "#ifndef EK_SLICE_US\n#define EK_SLICE_US 5000\n#endif",
+      "#define EK_SLICE_US 5000",
     );
     expect(codes(check(source).diagnostics)).toEqual(["tunable_redefined"]);
+    const undone = policy("#undef EK_SLICE_US\n#define EK_SLICE_US 5000");
+    expect(codes(check(undone).diagnostics)).toEqual(["tunable_redefined", "tunable_redefined"]);
+    // Other macros are the source's own business.
+    expect(check(policy("#define SLICE_US 5\n#undef SLICE_US")).diagnostics).toEqual([]);
+  });
+
+  it("points a source written for the parameter's name to the macro the parameter arrives as", () => {
+    const source = policy("").replaceAll("EK_SLICE_US", "slice_us");
+    const result = check(source);
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({
+        code: "tunable_unused",
+        severity: "warning",
+        message: expect.stringContaining(
+          "the source mentions slice_us, but the parameter arrives as the macro EK_SLICE_US",
+        ),
+      }),
+    ]);
   });
 
   it("checks parameters against the tunables at their bounds, and overlays the defaults", () => {
     const boost: Tunable = { name: "boost", type: "bool", default: false, description: "x" };
-    const source = policy("static int b = boost;");
+    const source = policy("static int b = EK_BOOST;");
     const run = (parameters: unknown) => check(source, { tunables: [SLICE, boost], parameters });
     expect(run({ slice_us: 100 }).ok).toBe(true);
     expect(run({ slice_us: 100_000, boost: true }).parameters).toEqual({
