@@ -6,7 +6,6 @@
  */
 
 import { z } from "zod";
-import type { CatalogEntry } from "./catalog-types.js";
 import { PARAMETER_LIMITS } from "./protocol/assignment.js";
 
 export const POLICY_METADATA_LIMITS = {
@@ -149,6 +148,12 @@ export const PolicyMetadataFields = {
 };
 export const PolicyMetadataSchema = z.strictObject(PolicyMetadataFields);
 export type PolicyMetadata = z.infer<typeof PolicyMetadataSchema>;
+
+/**
+ * A policy as a catalog writes it: its metadata and its BPF C source. The built-ins
+ * (bpf/catalog.ts, BUILTIN_POLICIES) are such entries.
+ */
+export type CatalogEntry = z.input<typeof PolicyMetadataSchema> & { source: string };
 
 /** The metadata of a catalog entry (everything but its source). */
 export function catalogMetadata(entry: CatalogEntry): PolicyMetadata {

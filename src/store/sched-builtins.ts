@@ -13,9 +13,8 @@
  */
 
 import { sql } from "drizzle-orm";
-import { BUILTIN_CATALOG } from "../schedcp/builtin-catalog.js";
-import type { CatalogEntry } from "../schedcp/catalog-types.js";
-import { catalogMetadata, defaultParameters } from "../schedcp/metadata.js";
+import { BUILTIN_POLICIES } from "../schedcp/bpf/catalog.js";
+import { type CatalogEntry, catalogMetadata, defaultParameters } from "../schedcp/metadata.js";
 import { runStaticChecks } from "../schedcp/static-checks.js";
 import type { Db } from "./db.js";
 import { builtinPolicyId, d1Of, d1Statement, putPolicySource } from "./sched-policies.js";
@@ -34,7 +33,7 @@ export interface SeedReport {
 /**
  * Writes the catalog's policies and versions that the repository lacks.
  *
- * @example await seedBuiltinPolicies(db, env.BLOBS, BUILTIN_CATALOG, Date.now())
+ * @example await seedBuiltinPolicies(db, env.BLOBS, BUILTIN_POLICIES, Date.now())
  */
 export async function seedBuiltinPolicies(
   db: Db,
@@ -116,7 +115,7 @@ const seeded = new WeakMap<readonly CatalogEntry[], Promise<void>>();
 export function ensureBuiltinPolicies(
   db: Db,
   blobs: R2Bucket,
-  catalog: readonly CatalogEntry[] = BUILTIN_CATALOG,
+  catalog: readonly CatalogEntry[] = BUILTIN_POLICIES,
 ): Promise<void> {
   let pending = seeded.get(catalog);
   if (!pending) {

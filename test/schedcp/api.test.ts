@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { BUILTIN_CATALOG } from "../../src/schedcp/builtin-catalog";
+import { BUILTIN_POLICIES } from "../../src/schedcp/bpf/catalog";
 import { recommendForWorkload } from "../../src/schedcp/policy-calls";
 import { STATIC_CHECK_LIMITS } from "../../src/schedcp/static-checks";
 import { openDb } from "../../src/store/db";
@@ -19,7 +19,7 @@ import {
 import { ADMIN_TOKEN, call, newTenant, type TestTenant } from "../helpers";
 
 const db = openDb((env as unknown as Env).DB);
-const FIFO = BUILTIN_CATALOG.find((p) => p.name === "fifo")!;
+const FIFO = BUILTIN_POLICIES.find((p) => p.name === "fifo")!;
 
 interface Policy {
   id: string;

@@ -27,6 +27,22 @@ describe("built-in sched_ext policy catalog", () => {
     expect(builtinPolicy("nope")).toBeUndefined();
   });
 
+  it("writes a bool tunable as the repository does: true or false, no bounds", () => {
+    const latency = builtinPolicy("latency")!;
+    const boost = latency.tunables.find((t) => t.type === "bool")!;
+    expect(boost).toEqual({
+      name: "wakeup_boost",
+      type: "bool",
+      default: true,
+      description: expect.any(String),
+    });
+    const bounded = { ...latency, tunables: [{ ...boost, min: 0, max: 1 }] };
+    expect(BuiltinPolicySchema.safeParse(bounded).error?.issues.map((i) => i.path)).toEqual([
+      ["tunables", 0, "min"],
+      ["tunables", 0, "max"],
+    ]);
+  });
+
   it("states each tunable's default and bounds exactly as its C source does", () => {
     for (const policy of BUILTIN_POLICIES) {
       const macros = [...policy.source.matchAll(/^#define (EK_[A-Z0-9_]+) (\d+)$/gm)].map(

@@ -7,7 +7,7 @@
  * not proven in a kernel.
  */
 
-import type { CatalogEntry } from "../../src/schedcp/catalog-types";
+import type { CatalogEntry } from "../../src/schedcp/metadata";
 
 const FIFO = `/* Global FIFO: one shared queue, every task runs a full slice in arrival order. */
 #include "common.h"

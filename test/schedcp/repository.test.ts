@@ -8,9 +8,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { toFtsQuery } from "../../src/kernel/memory/fts-query";
-import { BUILTIN_CATALOG } from "../../src/schedcp/builtin-catalog";
-import type { CatalogEntry } from "../../src/schedcp/catalog-types";
-import { catalogMetadata, defaultParameters } from "../../src/schedcp/metadata";
+import { BUILTIN_POLICIES } from "../../src/schedcp/bpf/catalog";
+import { type CatalogEntry, catalogMetadata, defaultParameters } from "../../src/schedcp/metadata";
 import type { VerifyResult } from "../../src/schedcp/protocol";
 import type { HistoryEntry } from "../../src/schedcp/rollout";
 import { openDb } from "../../src/store/db";
@@ -81,7 +80,7 @@ async function tenantPolicy(tenantId: string, name = `p-${uniq()}`, description?
 
 describe("seeding the built-ins", () => {
   it("writes each catalog policy once, with its source in R2 and version 1 checked", async () => {
-    const catalog = BUILTIN_CATALOG.map((e) => entry(e));
+    const catalog = BUILTIN_POLICIES.map((e) => entry(e));
     const first = await seedBuiltinPolicies(db, blobs, catalog, NOW);
     expect(first).toEqual({ policies: 3, versionsAdded: 3, rejected: [] });
     const again = await seedBuiltinPolicies(db, blobs, catalog, NOW + 1);
@@ -102,7 +101,7 @@ describe("seeding the built-ins", () => {
   });
 
   it("turns a changed source into the next version, and changed metadata into an update only", async () => {
-    const [original] = [entry(BUILTIN_CATALOG[0]!)];
+    const [original] = [entry(BUILTIN_POLICIES[0]!)];
     await seedBuiltinPolicies(db, blobs, [original!], NOW);
     const id = builtinPolicyId(original!.name);
 
@@ -120,8 +119,8 @@ describe("seeding the built-ins", () => {
   });
 
   it("stores a built-in whose source fails the checks as rejected, with the diagnostics", async () => {
-    const broken = entry(BUILTIN_CATALOG[0]!, {
-      source: BUILTIN_CATALOG[0]!.source.replace("scx_bpf_dsq_move_to_local", "bpf_send_signal"),
+    const broken = entry(BUILTIN_POLICIES[0]!, {
+      source: BUILTIN_POLICIES[0]!.source.replace("scx_bpf_dsq_move_to_local", "bpf_send_signal"),
     });
     const out = await seedBuiltinPolicies(db, blobs, [broken], NOW);
     expect(out.rejected).toEqual([broken.name]);
@@ -131,7 +130,7 @@ describe("seeding the built-ins", () => {
   });
 
   it("seeds the same catalog from two isolates at once without a duplicate version", async () => {
-    const catalog = [entry(BUILTIN_CATALOG[1]!)];
+    const catalog = [entry(BUILTIN_POLICIES[1]!)];
     const reports = await Promise.all([
       seedBuiltinPolicies(db, blobs, catalog, NOW),
       seedBuiltinPolicies(db, blobs, catalog, NOW),
@@ -163,7 +162,7 @@ describe("tenants' policies and versions", () => {
       NOW,
     );
     expect(again).toEqual({ ok: false, code: "name_taken" });
-    const builtin = entry(BUILTIN_CATALOG[2]!);
+    const builtin = entry(BUILTIN_POLICIES[2]!);
     await seedBuiltinPolicies(db, blobs, [builtin], NOW);
     const clash = await createPolicy(
       db,
@@ -257,7 +256,7 @@ describe("search", () => {
   });
 
   it("stems words and searches use cases, filters by tag and by workload tags", async () => {
-    const builtin = entry(BUILTIN_CATALOG[2]!); // latency: latency-sensitive, mixed, io-bound
+    const builtin = entry(BUILTIN_POLICIES[2]!); // latency: latency-sensitive, mixed, io-bound
     await seedBuiltinPolicies(db, blobs, [builtin], NOW);
     const tenant = `ten_${uniq()}`;
     // Its description says the short runners "are dispatched first".

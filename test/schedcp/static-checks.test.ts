@@ -5,8 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { COMMON_HEADER } from "../../src/schedcp/bpf/catalog";
-import { BUILTIN_CATALOG as BUILTIN_POLICIES } from "../../src/schedcp/builtin-catalog";
+import { BUILTIN_POLICIES, COMMON_HEADER } from "../../src/schedcp/bpf/catalog";
 import { lexC } from "../../src/schedcp/c-lexer";
 import type { Tunable } from "../../src/schedcp/metadata";
 import {

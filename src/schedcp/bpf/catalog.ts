@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type Tunable, TunablesSchema } from "../metadata.js";
 import { BPF_SOURCES } from "./sources.js";
 
 /*
@@ -19,32 +20,16 @@ export const WORKLOAD_TAGS = [
 export const WorkloadTagSchema = z.enum(WORKLOAD_TAGS);
 export type WorkloadTag = z.infer<typeof WorkloadTagSchema>;
 
-export const BuiltinTunableSchema = z
-  .strictObject({
-    /** The parameter name; the C macro is `EK_<NAME>` (see defines.ts). */
-    name: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
-    type: z.enum(["int", "bool"]),
-    default: z.union([z.int(), z.boolean()]),
-    /** Inclusive bounds; a bool's are 0 and 1. */
-    min: z.int(),
-    max: z.int(),
-    description: z.string().min(1),
-  })
-  .refine(
-    (t) =>
-      t.type === "bool"
-        ? typeof t.default === "boolean" && t.min === 0 && t.max === 1
-        : typeof t.default === "number" && t.min <= t.default && t.default <= t.max,
-    { message: "default must have the tunable's type and lie within min..max" },
-  );
-export type BuiltinTunable = z.infer<typeof BuiltinTunableSchema>;
-
 export const BuiltinPolicySchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/),
   description: z.string().min(1),
   algorithm: z.string().min(1),
   useCases: z.array(WorkloadTagSchema).min(1),
-  tunables: z.array(BuiltinTunableSchema),
+  /**
+   * The repository's own tunable schema: an `int` has inclusive bounds, a `bool` none (its
+   * 0 or 1 in C is defines.ts's business). Each reaches the C source as `tunableMacro(name)`.
+   */
+  tunables: TunablesSchema,
   limitations: z.string().min(1),
   /** `struct sched_ext_ops.name`: what `/sys/kernel/sched_ext/root/ops` shows while it runs. */
   opsName: z.string().regex(/^[a-z0-9_]{1,31}$/),
@@ -62,7 +47,7 @@ function source(file: string): string {
 /** edgekernel's BPF header, which every policy includes as "common.h". */
 export const COMMON_HEADER: string = source("common.h");
 
-const slice = (defaultUs: number, maxUs: number): BuiltinTunable => ({
+const slice = (defaultUs: number, maxUs: number): Tunable => ({
   name: "slice_us",
   type: "int",
   default: defaultUs,
@@ -132,8 +117,6 @@ export const BUILTIN_POLICIES: readonly BuiltinPolicy[] = [
         name: "wakeup_boost",
         type: "bool",
         default: true,
-        min: 0,
-        max: 1,
         description: "Halve the deadline distance of a task that is waking up.",
       },
     ],
