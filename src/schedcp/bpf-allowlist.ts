@@ -165,6 +165,19 @@ export const FORBIDDEN_CALLEES: Readonly<Record<string, string>> = {
   scx_bpf_consume: "renamed scx_bpf_dsq_move_to_local in Linux 6.13; the old name is gone",
 };
 
+/**
+ * The licenses the kernel counts as GPL-compatible (`license_is_gpl_compatible()`): sched_ext's
+ * kfuncs and struct_ops programs need one.
+ */
+export const GPL_COMPATIBLE_LICENSES: ReadonlySet<string> = new Set([
+  "GPL",
+  "GPL v2",
+  "GPL and additional rights",
+  "Dual BSD/GPL",
+  "Dual MIT/GPL",
+  "Dual MPL/GPL",
+]);
+
 /** Names in these namespaces are helpers or kfuncs: one not listed above is refused. */
 export const RESERVED_CALLEE_PREFIXES = ["bpf_", "scx_bpf_"] as const;
 

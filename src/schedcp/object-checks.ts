@@ -11,12 +11,16 @@
  *   function of the object itself.
  * - `callx` (a call through a register): refused.
  *
+ * And the object as a whole: a `.struct_ops.link` section (the scheduler), and a `license`
+ * section whose string, as libbpf hands it to the kernel (the first one), is GPL-compatible;
+ * the source may get it from common.h, a macro or a branch the scan judged both ways.
+ *
  * The source checks (static-checks.ts) run first and explain findings in the author's terms;
  * this one catches what the preprocessor produced out of their sight. The verifier path runs
  * it on the compiled object before anything is signed.
  */
 
-import { ALLOWED_CALLEES, FORBIDDEN_CALLEES } from "./bpf-allowlist.js";
+import { ALLOWED_CALLEES, FORBIDDEN_CALLEES, GPL_COMPATIBLE_LICENSES } from "./bpf-allowlist.js";
 
 export const OBJECT_LIMITS = {
   /** Findings listed before the rest are summed up. */
@@ -30,7 +34,9 @@ export type ObjectFindingCode =
   | "helper_not_allowed"
   | "kfunc_not_allowed"
   | "indirect_call"
-  | "ops_missing";
+  | "ops_missing"
+  | "license_missing"
+  | "license_not_gpl";
 
 export interface ObjectFinding {
   code: ObjectFindingCode;
@@ -60,6 +66,8 @@ const BPF_CALLX = 0x8d; // BPF_JMP | BPF_CALL | BPF_X
 const BPF_PSEUDO_CALL = 1;
 const INSN_BYTES = 8;
 const OPS_SECTION = ".struct_ops.link";
+const LICENSE_SECTION = "license";
+const SHT_NOBITS = 8;
 
 /** Allow-listed helpers by their UAPI number. */
 const HELPERS_BY_ID = new Map(
@@ -200,6 +208,25 @@ export function checkBpfObject(bytes: Uint8Array): ObjectCheckResult {
       section: null,
       instruction: null,
     });
+  }
+  const license = sections.find((s) => s.name === LICENSE_SECTION && s.type !== SHT_NOBITS);
+  if (!license || license.size === 0) {
+    findings.push({
+      code: "license_missing",
+      message: `no ${LICENSE_SECTION} section: sched_ext's kfuncs and struct_ops programs need a GPL-compatible license`,
+      section: null,
+      instruction: null,
+    });
+  } else {
+    const text = cString(bytes, license.offset, license.offset + license.size);
+    if (!GPL_COMPATIBLE_LICENSES.has(text)) {
+      findings.push({
+        code: "license_not_gpl",
+        message: `the license is "${text}": sched_ext's kfuncs and struct_ops programs need a GPL-compatible one`,
+        section: LICENSE_SECTION,
+        instruction: null,
+      });
+    }
   }
   return result(programs.map((p) => p.name));
 }

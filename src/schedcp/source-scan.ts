@@ -11,6 +11,7 @@ import {
   ALLOWED_CALLEES,
   ALLOWED_INCLUDES,
   FORBIDDEN_CALLEES,
+  GPL_COMPATIBLE_LICENSES,
   HEADER_MACROS,
   isAllowedBuiltin,
   RESERVED_CALLEE_PREFIXES,
@@ -92,14 +93,6 @@ const ALIASING_ATTRIBUTES = new Set([
   "__alias__",
   "__ifunc__",
   "__weakref__",
-]);
-const GPL_LICENSES = new Set([
-  "GPL",
-  "GPL v2",
-  "GPL and additional rights",
-  "Dual BSD/GPL",
-  "Dual MIT/GPL",
-  "Dual MPL/GPL",
 ]);
 const OPS_SECTION = ".struct_ops.link";
 
@@ -697,12 +690,12 @@ export class SourceScan {
           `${def.symbol} is already defined by ${clash.header} (license "${clash.def.value?.value}"): the compiler refuses a second definition, remove this one`,
           def.at,
         );
-      } else if (def.value === null || !GPL_LICENSES.has(def.value.value)) {
+      } else if (def.value === null || !GPL_COMPATIBLE_LICENSES.has(def.value.value)) {
         this.out.add("license_not_gpl", licenseNotGpl(def), def.value?.at ?? def.at);
       }
     }
     for (const { header, include, def } of fromHeaders) {
-      if (def.value === null || !GPL_LICENSES.has(def.value.value)) {
+      if (def.value === null || !GPL_COMPATIBLE_LICENSES.has(def.value.value)) {
         this.out.add("license_not_gpl", `${header}: ${licenseNotGpl(def)}`, include);
       }
     }

@@ -71,6 +71,8 @@ function object(options: {
   programs: Array<{ name: string; insns: Uint8Array[]; relocs?: Array<[number, string]> }>;
   symbols: Sym[];
   structOps?: boolean;
+  /** The license section's string (default "GPL"); null for no section. */
+  license?: string | null;
   machine?: number;
 }): Uint8Array {
   const names = strtab(options.symbols.map((s) => s.name));
@@ -123,6 +125,15 @@ function object(options: {
       type: SHT_PROGBITS,
       flags: SHF_ALLOC,
       data: new Uint8Array(8),
+    });
+  }
+  const license = options.license === undefined ? "GPL" : options.license;
+  if (license !== null) {
+    sections.push({
+      name: "license",
+      type: SHT_PROGBITS,
+      flags: SHF_ALLOC | 0x1, // SHF_WRITE
+      data: new TextEncoder().encode(`${license}\0`),
     });
   }
   const shstr = strtab([...sections.map((s) => s.name), ".shstrtab"]);
@@ -220,6 +231,23 @@ describe("checks on the compiled object", () => {
       ["ops_missing", null],
     ]);
     expect(result.findings[2]!.message).toContain("looks up any task in the system by pid");
+  });
+
+  it("needs a GPL-compatible license section, judged by its first string as libbpf reads it", () => {
+    const withLicense = (license: string | null) =>
+      checkBpfObject(
+        object({ programs: [{ name: "struct_ops/t", insns: [exit()] }], symbols: [], license }),
+      );
+    expect(withLicense("Dual BSD/GPL").findings).toEqual([]);
+    expect(withLicense(null).findings.map((f) => f.code)).toEqual(["license_missing"]);
+    const proprietary = withLicense("Proprietary");
+    expect(proprietary.findings).toEqual([
+      expect.objectContaining({ code: "license_not_gpl", section: "license" }),
+    ]);
+    expect(proprietary.findings[0]!.message).toContain('"Proprietary"');
+    // Two license strings: the kernel sees the first.
+    expect(withLicense("GPL\0Proprietary").ok).toBe(true);
+    expect(withLicense("Proprietary\0GPL").ok).toBe(false);
   });
 
   it("refuses what is not a BPF object, or a broken one", () => {
