@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
+    // Compiled BPF objects the tests import as `?inline` (base64 data URLs): workerd reads no files.
+    assetsInclude: ["**/*.bpf.o"],
     plugins: [
       // The stand-in model provider (test/standin/openai-server.mjs) is started by the global
       // setup below; its port reaches the workers as the STANDIN_OPENAI_PORT binding.

@@ -1,11 +1,94 @@
 /**
  * The allow-list on compiled objects: helper numbers, kfuncs by relocation, calls within the
- * object, indirect calls, and malformed input — on ELF files built here byte by byte the way
- * clang lays out a `-target bpf` object.
+ * object, indirect calls, the license, and malformed input — on the objects the verifier's
+ * compile stage builds from the built-ins and from a fixture that must be refused (committed
+ * under bpf-objects/, rebuilt by `npm run gen:bpf-objects`), and on ELF files built here byte
+ * by byte the way clang lays out a `-target bpf` object, for what clang would not emit.
  */
 
 import { describe, expect, it } from "vitest";
+import { BUILTIN_POLICIES, COMMON_HEADER, defaultParameters } from "../../src/schedcp/bpf/catalog";
 import { checkBpfObject } from "../../src/schedcp/object-checks";
+import { runStaticChecks } from "../../src/schedcp/static-checks";
+import fifoObject from "./bpf-objects/fifo.bpf.o?inline";
+import forbiddenSource from "./bpf-objects/forbidden-calls.bpf.c?raw";
+import forbiddenObject from "./bpf-objects/forbidden-calls.bpf.o?inline";
+import latencyObject from "./bpf-objects/latency.bpf.o?inline";
+import manifest from "./bpf-objects/manifest.json";
+import wvtimeObject from "./bpf-objects/wvtime.bpf.o?inline";
+
+/** The bytes of a `data:…;base64,…` URL. */
+function bytesOf(dataUrl: string): Uint8Array {
+  const base64 = dataUrl.slice(dataUrl.indexOf(",") + 1);
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+async function sha256(data: string | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const OBJECTS: Record<string, Uint8Array> = {
+  "fifo.bpf.o": bytesOf(fifoObject),
+  "wvtime.bpf.o": bytesOf(wvtimeObject),
+  "latency.bpf.o": bytesOf(latencyObject),
+  "forbidden-calls.bpf.o": bytesOf(forbiddenObject),
+};
+const manifestObjects: Record<string, (typeof manifest.objects)[keyof typeof manifest.objects]> =
+  manifest.objects;
+const STALE = "stale: run npm run gen:bpf-objects";
+
+describe("checks on objects the verifier's compile stage built", () => {
+  it("were built from the library and fixtures as they are now", async () => {
+    expect(Object.keys(manifestObjects).sort()).toEqual(Object.keys(OBJECTS).sort());
+    expect(manifest.commonHeaderSha256, `common.h changed; ${STALE}`).toBe(
+      await sha256(COMMON_HEADER),
+    );
+    for (const policy of BUILTIN_POLICIES) {
+      const entry = manifestObjects[`${policy.name}.bpf.o`]!;
+      expect(entry.from).toBe(`builtin:${policy.name}`);
+      expect(entry.sourceSha256, `${policy.name}'s C changed; ${STALE}`).toBe(
+        await sha256(policy.source),
+      );
+      expect(entry.parameters).toEqual(defaultParameters(policy));
+    }
+    expect(manifestObjects["forbidden-calls.bpf.o"]!.sourceSha256, STALE).toBe(
+      await sha256(forbiddenSource),
+    );
+    for (const [name, bytes] of Object.entries(OBJECTS)) {
+      expect(await sha256(bytes), name).toBe(manifestObjects[name]!.objectSha256);
+    }
+  });
+
+  it.each(BUILTIN_POLICIES.map((p) => [p.name, p] as const))(
+    "accepts the built-in %s as compiled: it calls what the static checks saw in its source",
+    (name, policy) => {
+      const result = checkBpfObject(OBJECTS[`${name}.bpf.o`]!);
+      expect(result.findings).toEqual([]);
+      expect(result.ok).toBe(true);
+      const source = runStaticChecks({ ...policy, parameters: {} });
+      expect(result.helpers).toEqual(source.helpers);
+      expect(result.kfuncs).toEqual(source.kfuncs);
+      expect(result.programSections).toContain(`struct_ops/${policy.opsName}_enqueue`);
+    },
+  );
+
+  it("refuses a compiled helper number and kfunc off the list, no ops and a non-GPL license", () => {
+    const result = checkBpfObject(OBJECTS["forbidden-calls.bpf.o"]!);
+    expect(result.ok).toBe(false);
+    expect(result.findings.map((f) => [f.code, f.section])).toEqual([
+      ["helper_not_allowed", "struct_ops/forbidden_enqueue"],
+      ["kfunc_not_allowed", "struct_ops/forbidden_enqueue"],
+      ["ops_missing", null],
+      ["license_not_gpl", "license"],
+    ]);
+    expect(result.findings[0]!.message).toContain("helper number 109");
+    expect(result.findings[1]!.message).toContain(
+      "scx_bpf_cpuperf_set, which changes CPU frequency",
+    );
+  });
+});
 
 const SHT_PROGBITS = 1;
 const SHT_SYMTAB = 2;
@@ -173,7 +256,7 @@ function object(options: {
   return concat([header, ...body, headers]);
 }
 
-describe("checks on the compiled object", () => {
+describe("checks on hand-built objects", () => {
   it("accepts allow-listed helpers by number, kfuncs by name and the object's own functions", () => {
     const bytes = object({
       programs: [
