@@ -16,8 +16,8 @@
  * the source may get it from common.h, a macro or a branch the scan judged both ways.
  *
  * The source checks (static-checks.ts) run first and explain findings in the author's terms;
- * this one catches what the preprocessor produced out of their sight. The verifier path runs
- * it on the compiled object before anything is signed.
+ * this one catches what the preprocessor produced out of their sight. It is meant to run on the
+ * compiled object before anything is signed; the verifier's compile stage does not call it yet.
  */
 
 import { ALLOWED_CALLEES, FORBIDDEN_CALLEES, GPL_COMPATIBLE_LICENSES } from "./bpf-allowlist.js";
