@@ -160,6 +160,12 @@ export interface SimResult {
      * program takes at least that long, so no policy's p95 can be below it.
      */
     p95IsolatedMs: number;
+    /**
+     * P95 over the measured programs of their token latency on an idle backend (isolated
+     * completion time / output tokens): how low p95 token latency could go if no program ever
+     * waited for or shared the backend.
+     */
+    p95IsolatedTokenLatencyMs: number;
     maxWaitByClassMs: number[];
     fairWindows: number;
     maxServiceGap: number;
@@ -1080,6 +1086,10 @@ class Simulation {
       completed.map((p) => p.isolatedUs / US_PER_MS),
       0.95,
     );
+    const p95IsolatedTokenLatencyMs = percentile(
+      completed.map((p) => p.isolatedUs / US_PER_MS / Math.max(1, p.spec.outputTokens)),
+      0.95,
+    );
     const tokenLatency = completed.map(
       (p) => (p.endUs - p.arrivalUs) / US_PER_MS / Math.max(1, p.spec.outputTokens),
     );
@@ -1131,6 +1141,7 @@ class Simulation {
         p99ByClassMs: p99ByClassMs.map((v) => round(v, 1)),
         p95ByKindMs,
         p95IsolatedMs: round(p95IsolatedMs, 1),
+        p95IsolatedTokenLatencyMs: round(p95IsolatedTokenLatencyMs, 3),
         maxWaitByClassMs: this.maxWaitByClassUs.map((v) => round(v / US_PER_MS, 1)),
         fairWindows: fair.windows,
         maxServiceGap: round(fair.maxServiceGap, 1),

@@ -117,6 +117,16 @@ describe("bench/sched simulator, engine mode (model B)", () => {
     expect(r.failureRate).toBe(0);
   });
 
+  it("never reports a p95 below the idle-backend floor, for completion or token latency", () => {
+    for (const policy of ["fcfs", "plas", "composite"] as const) {
+      const r = runSim(engineConfig(3, policy));
+      expect(r.extras.completed).toBe(r.extras.measured);
+      expect(r.p95Ms).toBeGreaterThanOrEqual(r.extras.p95IsolatedMs);
+      expect(r.p95TokenLatencyMs).toBeGreaterThanOrEqual(r.extras.p95IsolatedTokenLatencyMs);
+      expect(r.extras.p95IsolatedTokenLatencyMs).toBeGreaterThan(0);
+    }
+  });
+
   it("never preempts when the engine has room for every sequence", () => {
     for (const policy of ["fcfs", "plas", "composite"] as const) {
       const r = runSim(engineConfig(3, policy, { maxBatch: 1_000, kvCapacityTokens: 10_000_000 }));
