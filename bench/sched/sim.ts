@@ -390,7 +390,7 @@ class Simulation {
         break;
       case Kind.StepReady: {
         const { prog, branch } = e.ref as { prog: Program; branch: number };
-        if (prog.status === "running") this.advanceBranch(prog, branch);
+        if (prog.status === "running") this.stepReady(prog, branch);
         break;
       }
       case Kind.Retry: {
@@ -589,18 +589,25 @@ class Simulation {
         this.c.backend,
       );
     }
-    const steps = prog.spec.stages[prog.stage]?.[call.branch] as StepSpec[];
-    const next = (prog.branchStep[call.branch] as number) + 1;
-    prog.branchStep[call.branch] = next;
-    if (next < steps.length) {
-      if (call.step.gapUs > 0) {
-        this.events.push(this.nowUs + call.step.gapUs, Kind.StepReady, prog.idx, {
-          prog,
-          branch: call.branch,
-        });
-      } else {
-        this.advanceBranch(prog, call.branch);
-      }
+    prog.branchStep[call.branch] = (prog.branchStep[call.branch] as number) + 1;
+    if (call.step.gapUs > 0) {
+      this.events.push(this.nowUs + call.step.gapUs, Kind.StepReady, prog.idx, {
+        prog,
+        branch: call.branch,
+      });
+      return;
+    }
+    this.stepReady(prog, call.branch);
+  }
+
+  /**
+   * The tool (or approval) after a branch's step is over: issue its next step, or end the
+   * branch (its last step, or a denied approval), starting the next stage after the last one.
+   */
+  private stepReady(prog: Program, branch: number): void {
+    const steps = prog.spec.stages[prog.stage]?.[branch] as StepSpec[];
+    if ((prog.branchStep[branch] as number) < steps.length) {
+      this.advanceBranch(prog, branch);
       return;
     }
     prog.pendingBranches--;

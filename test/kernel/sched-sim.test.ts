@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND } from "../../bench/sched/backend";
 import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
 import { runSim, type SimConfig } from "../../bench/sched/sim";
+import { generateProgram } from "../../bench/sched/workload";
 import { createPolicy } from "../../src/kernel/scheduler";
 
 // A small run of the benchmark's simulator (the same module `bench/sched/main.ts` drives), so
@@ -138,5 +139,22 @@ describe("bench/sched simulator, engine mode (model B)", () => {
         runSim(engineConfig(3, "fcfs", { maxBatch: 1_000, kvCapacityTokens: 10_000_000 })).p95Ms,
       );
     }
+  });
+});
+
+describe("bench/sched workload", () => {
+  it("ends a branch at a denied approval, after the human's answer (BENCH-SCHED §3)", () => {
+    const params = { mix: [0, 1, 0, 0], priorityShares: [0.2, 0.6, 0.2], underBudgetFraction: 0 };
+    let denied = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const spec = generateProgram(1, `0.${i}`, 0, params, DEFAULT_BACKEND);
+      const steps = spec.stages[0]?.[0] ?? [];
+      const last = steps[steps.length - 1];
+      // A react agent has no tool after its last call, unless a denial cut the chain there.
+      if (last && last.gapUs > 0) denied++;
+    }
+    // 10.8 calls a program, 5% of tools need approval, 10% of those are denied: ~4% of programs.
+    expect(denied).toBeGreaterThan(20);
+    expect(denied).toBeLessThan(200);
   });
 });
