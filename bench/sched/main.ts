@@ -1,13 +1,16 @@
 /**
  * bench/sched — the scheduling benchmark (issue 3, item 6; design in ../shared/BENCH-SCHED.md).
  *
- *   npx tsx bench/sched/main.ts [--seed N] [--scenario NAME]... [--quick] [--verify] [--out FILE]
+ *   npx tsx bench/sched/main.ts [--seed N | --seeds A-B,C] [--scenario NAME]... [--load X]...
+ *                               [--quick] [--verify] [--out FILE]
  *
  * Runs every policy of src/kernel/scheduler (through its registry, no copies) plus strict
  * priority and the clairvoyant SRPT oracle on each scenario, prints one aligned table per
  * scenario and a summary of the issue's targets, and writes the rows to bench/out/sched.json.
  * `--scenario mixed` selects every S1 variant (mixed-engine, mixed-engine-kv, mixed-api,
  * mixed-api-c16, mixed-api-c8).
+ * `--seeds` runs every case once per seed and reads the S1 gate across them (mean ± 95% CI and
+ * the worst seed, written to `<out>-gate.json`); `--load` keeps only the cases at those loads.
  * Same seed ⇒ same metrics and event-log hashes; only decisionUs (a real timer) varies.
  * `--verify` runs everything twice and fails if any metric or hash differs.
  */
@@ -26,6 +29,7 @@ import {
   TENANT_WEIGHT_MAP,
   TENANT_WEIGHTS,
 } from "./scenarios.js";
+import { type GateMetric, type GateSummary, type RatioStat, summariseGate } from "./seeds.js";
 import { runSim, type SimResult } from "./sim.js";
 import { fmt, formatTable } from "./table.js";
 
@@ -62,7 +66,9 @@ interface Row {
 }
 
 interface Args {
-  seed: number;
+  seeds: number[];
+  /** Only the cases at these loads (null: all). */
+  loads: number[] | null;
   scenarios: string[];
   quick: boolean;
   verify: boolean;
@@ -74,14 +80,17 @@ function parse(): Args {
   const { values } = parseArgs({
     options: {
       seed: { type: "string", default: "1" },
+      seeds: { type: "string" },
+      load: { type: "string", multiple: true },
       scenario: { type: "string", multiple: true },
       quick: { type: "boolean", default: false },
       verify: { type: "boolean", default: false },
       out: { type: "string", default: resolve(here, "../out/sched.json") },
     },
   });
-  const seed = Number(values.seed);
-  if (!Number.isSafeInteger(seed) || seed < 0) fail(`--seed must be a non-negative integer`);
+  const seeds = values.seeds === undefined ? [seedOf(values.seed)] : seedList(values.seeds);
+  const loads = values.load?.flatMap((l) => l.split(",")).map(Number) ?? null;
+  if (loads?.some((l) => !Number.isFinite(l) || l <= 0)) fail("--load must be positive numbers");
   const known = [...SCENARIOS.map((s) => s.name), DECISION_COST];
   const scenarios = (values.scenario ?? ["all"])
     .flatMap((s) => s.split(","))
@@ -91,7 +100,42 @@ function parse(): Args {
     if (!known.includes(s))
       fail(`unknown scenario "${s}"; known: ${known.join(", ")}, mixed (all mixed-*), all`);
   }
-  return { seed, scenarios: selected, quick: values.quick, verify: values.verify, out: values.out };
+  return {
+    seeds,
+    loads,
+    scenarios: selected,
+    quick: values.quick,
+    verify: values.verify,
+    out: values.out,
+  };
+}
+
+/** Most seeds one run takes: a limit, so a typo cannot start a week-long run. */
+const MAX_SEEDS = 100;
+
+function seedOf(text: string): number {
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0) fail(`seed "${text}" is not a non-negative integer`);
+  return seed;
+}
+
+/** "1-10", "3,5,8" or a mix ("1-3,7"), in the order given, without repeats. */
+function seedList(text: string): number[] {
+  const seeds: number[] = [];
+  for (const part of text.split(",")) {
+    const range = /^(\d+)-(\d+)$/.exec(part.trim());
+    if (!range) {
+      seeds.push(seedOf(part.trim()));
+      continue;
+    }
+    const [from, to] = [seedOf(range[1] as string), seedOf(range[2] as string)];
+    if (to < from || to - from >= MAX_SEEDS) fail(`bad seed range "${part}"`);
+    for (let x = from; x <= to; x++) seeds.push(x);
+  }
+  const unique = [...new Set(seeds)];
+  if (unique.length === 0 || unique.length > MAX_SEEDS)
+    fail(`--seeds takes 1 to ${MAX_SEEDS} seeds`);
+  return unique;
 }
 
 function fail(message: string): never {
@@ -288,18 +332,95 @@ function s1Targets(results: SimResult[]): string[] {
   return lines;
 }
 
+const x2 = (v: number) => `${fmt(v, 2)}×`;
+const pm = (r: RatioStat) => `${fmt(r.mean, 2)} ± ${fmt(r.ci95, 2)}×`;
+
+/** The S1 scenarios' gate over several seeds, for one metric. */
+function gateSummaries(results: SimResult[], metric: GateMetric): GateSummary[] {
+  const out: GateSummary[] = [];
+  for (const scenario of SCENARIOS.filter((sc) => sc.name.startsWith(S1_PREFIX))) {
+    const at = results.filter((r) => r.scenario === scenario.name && r.load === TARGET_LOAD);
+    const g = summariseGate(at, metric, TARGET_RATIO);
+    if (g) out.push(g);
+  }
+  return out;
+}
+
+/** One row per seed and two summary rows: FCFS, the floor and the policies the gate names. */
+function gateTable(g: GateSummary): string {
+  const columns = [...new Set([g.best, "plas", "atlas", "composite", "srpt-oracle"])].filter(
+    (l) => g.policies[l],
+  );
+  const headers = [
+    "seed",
+    `fcfs ${g.metric === "p95Ms" ? "p95 s" : "p95 tok-lat ms"}`,
+    "floor",
+    ...columns.map((l) => (l === g.best ? `${l} (best)` : l)),
+    "composite/plas",
+  ];
+  const scale = g.metric === "p95Ms" ? 1 / 1_000 : 1;
+  const rows = g.seeds.map((seed, i) => [
+    String(seed),
+    fmt((g.fcfsMs[i] as number) * scale, 1),
+    fmt(g.floor.perSeed[i], 2),
+    ...columns.map((l) => fmt(g.policies[l]?.perSeed[i], 2)),
+    fmt(g.compositeVsPlas?.perSeed[i], 2),
+  ]);
+  const summary = (label: string, f: (r: RatioStat) => string) => [
+    label,
+    "",
+    f(g.floor),
+    ...columns.map((l) => f(g.policies[l] as RatioStat)),
+    g.compositeVsPlas ? f(g.compositeVsPlas) : "-",
+  ];
+  rows.push(summary("mean±95%", (r) => `${fmt(r.mean, 2)}±${fmt(r.ci95, 2)}`));
+  rows.push(summary("worst", (r) => `${fmt(r.worst, 2)} (s${r.worstSeed})`));
+  return formatTable(headers, rows);
+}
+
+/** The S1 gate read across seeds: it holds only if it holds on every seed. */
+function multiSeedTargets(results: SimResult[]): string[] {
+  const lines: string[] = [];
+  const verdict = (ok: boolean) => (ok ? "HOLDS" : "FAILS");
+  for (const metric of ["p95TokenLatencyMs", "p95Ms"] as const) {
+    const what =
+      metric === "p95Ms" ? "p95 completion (issue 3)" : "p95 token latency (BENCH-SCHED §7)";
+    for (const g of gateSummaries(results, metric)) {
+      const best = g.policies[g.best] as RatioStat;
+      const n = g.seeds.length;
+      lines.push(
+        `${g.scenario} @ ${g.load * 100}%, ${what}, ${n} seeds: best ${g.best} ${pm(best)} FCFS, worst ${x2(best.worst)} (seed ${best.worstSeed}), ≤ ${TARGET_RATIO}× on ${best.heldSeeds}/${n} seeds — ${verdict(best.heldSeeds === n)}; idle floor ${pm(g.floor)}, worst ${x2(g.floor.worst)}, ≤ ${TARGET_RATIO}× on ${g.floor.heldSeeds}/${n} seeds`,
+      );
+      if (metric === "p95TokenLatencyMs" && g.compositeVsPlas) {
+        const c = g.compositeVsPlas;
+        lines.push(
+          `  composite / PLAS ${pm(c)}, worst ${x2(c.worst)} (seed ${c.worstSeed}) — within ${PLAS_SLACK}× on every seed: ${verdict(c.heldSeeds === n)}; composite ${pm(g.policies.composite as RatioStat)} FCFS`,
+        );
+      }
+    }
+  }
+  if (lines.length === 0) lines.push(`S1 (mixed-*) at ${TARGET_LOAD * 100}% load: not run`);
+  return lines;
+}
+
 function targets(results: SimResult[], costs: Map<string, CostResult> | null): string[] {
+  const seeds = new Set(results.map((r) => r.seed)).size;
   const lines: string[] = [
-    `S1 @ ${TARGET_LOAD * 100}% load, per backend (issue 3: best policy's p95 completion ≤ ${TARGET_RATIO}× FCFS; BENCH-SCHED §7: p95 token latency ≤ ${TARGET_RATIO}× FCFS, composite within ${PLAS_SLACK}× PLAS):`,
-    ...s1Targets(results).map((l) => `    ${l}`),
+    `S1 @ ${TARGET_LOAD * 100}% load, per backend (issue 3: best policy's p95 completion ≤ ${TARGET_RATIO}× FCFS; BENCH-SCHED §7: p95 token latency ≤ ${TARGET_RATIO}× FCFS, composite within ${PLAS_SLACK}× PLAS)${seeds > 1 ? `, over ${seeds} seeds` : ", one seed (use --seeds for the claim)"}:`,
+    ...(seeds > 1 ? multiSeedTargets(results) : s1Targets(results)).map((l) => `    ${l}`),
   ];
   const noisy = results.filter((r) => r.scenario === "noisy");
   if (noisy.length > 0) {
     for (const label of ["vtc", "composite"]) {
-      const r = noisy.find((x) => x.policy === label);
+      const runs = noisy.filter((x) => x.policy === label);
+      const r = runs.reduce<SimResult | null>(
+        (a, b) => (a === null || b.jain < a.jain ? b : a),
+        null,
+      );
       if (!r) continue;
+      const fcfs = noisy.find((x) => x.policy === "fcfs" && x.seed === r.seed);
       lines.push(
-        `noisy neighbour: ${label} Jain ${fmt(r.jain, 3)} over ${r.extras.fairWindows} backlogged windows; target ≥ 0.95 — ${r.jain >= 0.95 ? "HOLDS" : "FAILS"} (fcfs ${fmt(noisy.find((x) => x.policy === "fcfs")?.jain, 3)})`,
+        `noisy neighbour: ${label} Jain ${fmt(r.jain, 3)} over ${r.extras.fairWindows} backlogged windows${runs.length > 1 ? ` (worst of ${runs.length} seeds: seed ${r.seed})` : ""}; target ≥ 0.95 — ${r.jain >= 0.95 ? "HOLDS" : "FAILS"} (fcfs ${fmt(fcfs?.jain, 3)})`,
       );
     }
   } else {
@@ -328,13 +449,18 @@ function targets(results: SimResult[], costs: Map<string, CostResult> | null): s
 function main(): void {
   const args = parse();
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const policies = benchPolicies(TENANT_WEIGHT_MAP);
   const rows: Row[] = [];
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`bench/sched  seed=${args.seed}${args.quick ? "  (quick)" : ""}`);
+  const [firstSeed] = args.seeds as [number];
+  const multi = args.seeds.length > 1;
+  out(
+    `bench/sched  seed${multi ? "s" : ""}=${args.seeds.join(",")}${args.loads ? `  loads=${args.loads.join(",")}` : ""}${args.quick ? "  (quick)" : ""}`,
+  );
 
   const costs = args.scenarios.includes(DECISION_COST)
-    ? measureCosts(policies, args.seed, args.quick)
+    ? measureCosts(policies, firstSeed, args.quick)
     : null;
   if (costs) {
     out(
@@ -345,7 +471,7 @@ function main(): void {
       const c = costs.get(p.label) as CostResult;
       rows.push({
         scenario: DECISION_COST,
-        seed: args.seed,
+        seed: firstSeed,
         policy: p.label,
         load: QUEUED_FOR_COST,
         p50Ms: null,
@@ -368,27 +494,49 @@ function main(): void {
   let mismatches = 0;
   for (const scenario of SCENARIOS.filter((s) => args.scenarios.includes(s.name))) {
     const t0 = performance.now();
-    const results: SimResult[] = [];
-    for (const c of scenario.cases(args.quick)) {
-      const runs: [BenchPolicy, boolean][] = policies.map((p) => [p, false]);
-      if (c.naiveBaseline) runs.push([policies[0] as BenchPolicy, true]);
-      for (const [p, naive] of runs) {
-        const r = runCase(c, args.seed, p, naive);
-        if (args.verify) {
-          const again = runCase(c, args.seed, p, naive);
-          if (JSON.stringify(again) !== JSON.stringify(r)) {
-            mismatches++;
-            process.stderr.write(`NOT DETERMINISTIC: ${scenario.name} ${c.load} ${r.policy}\n`);
+    const cases = scenario
+      .cases(args.quick)
+      .filter((c) => args.loads === null || args.loads.includes(c.load));
+    if (cases.length === 0) continue;
+    for (const seed of args.seeds) {
+      const results: SimResult[] = [];
+      for (const c of cases) {
+        const runs: [BenchPolicy, boolean][] = policies.map((p) => [p, false]);
+        if (c.naiveBaseline) runs.push([policies[0] as BenchPolicy, true]);
+        for (const [p, naive] of runs) {
+          const r = runCase(c, seed, p, naive);
+          if (args.verify) {
+            const again = runCase(c, seed, p, naive);
+            if (JSON.stringify(again) !== JSON.stringify(r)) {
+              mismatches++;
+              process.stderr.write(
+                `NOT DETERMINISTIC: ${scenario.name} seed ${seed} ${c.load} ${r.policy}\n`,
+              );
+            }
           }
+          results.push(r);
+          rows.push(toRow(r, costs?.get(p.label)?.pickMeanUs ?? null));
         }
-        results.push(r);
-        rows.push(toRow(r, costs?.get(p.label)?.pickMeanUs ?? null));
+      }
+      all.push(...results);
+      // With several seeds the per-run tables are in the JSON; the gate tables below sum them up.
+      if (!multi) {
+        out(`\n== ${scenario.name}: ${scenario.description} ==`);
+        out(scenarioTable(scenario, results));
       }
     }
-    all.push(...results);
-    out(`\n== ${scenario.name}: ${scenario.description} ==`);
-    out(scenarioTable(scenario, results));
     process.stderr.write(`${scenario.name}: ${((performance.now() - t0) / 1_000).toFixed(1)} s\n`);
+  }
+
+  const gates = multi
+    ? [...gateSummaries(all, "p95TokenLatencyMs"), ...gateSummaries(all, "p95Ms")]
+    : [];
+  for (const g of gates) {
+    const what = g.metric === "p95Ms" ? "p95 program completion" : "p95 program token latency";
+    out(
+      `\n== ${g.scenario} @ ${g.load * 100}% load: ${what}, ratio to FCFS of the same seed (floor: idle backend) ==`,
+    );
+    out(gateTable(g));
   }
 
   out("\n== targets (read from this run; never a timed test) ==");
@@ -400,9 +548,15 @@ function main(): void {
 
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(rows, null, 2)}\n`);
+  const cpu = process.cpuUsage(cpuStart);
   out(
-    `\nwrote ${rows.length} rows to ${args.out} in ${((performance.now() - started) / 1_000).toFixed(1)} s`,
+    `\nwrote ${rows.length} rows to ${args.out} in ${((performance.now() - started) / 1_000).toFixed(1)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s)`,
   );
+  if (gates.length > 0) {
+    const gateOut = `${args.out.replace(/\.json$/, "")}-gate.json`;
+    writeFileSync(gateOut, `${JSON.stringify(gates, null, 2)}\n`);
+    out(`wrote the gate over ${args.seeds.length} seeds to ${gateOut}`);
+  }
   if (mismatches > 0) process.exit(1);
 }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND } from "../../bench/sched/backend";
 import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
-import { runSim, type SimConfig } from "../../bench/sched/sim";
+import { meanCi95 } from "../../bench/sched/metrics";
+import { summariseGate } from "../../bench/sched/seeds";
+import { runSim, type SimConfig, type SimResult } from "../../bench/sched/sim";
 import { generateProgram } from "../../bench/sched/workload";
 import { createPolicy } from "../../src/kernel/scheduler";
 
@@ -156,5 +158,41 @@ describe("bench/sched workload", () => {
     // 10.8 calls a program, 5% of tools need approval, 10% of those are denied: ~4% of programs.
     expect(denied).toBeGreaterThan(20);
     expect(denied).toBeLessThan(200);
+  });
+});
+
+describe("bench/sched gate over seeds", () => {
+  const row = (seed: number, policy: string, tokMs: number, floorMs: number): SimResult =>
+    ({
+      scenario: "s",
+      seed,
+      policy,
+      load: 0.8,
+      p95Ms: tokMs * 10,
+      p95TokenLatencyMs: tokMs,
+      extras: { p95IsolatedTokenLatencyMs: floorMs, p95IsolatedMs: floorMs * 10 },
+    }) as SimResult;
+
+  it("reads every policy against FCFS of the same seed, with the worst seed and a 95% CI", () => {
+    const rows = [
+      row(1, "fcfs", 100, 50),
+      row(1, "plas", 50, 50),
+      row(1, "composite", 55, 50),
+      row(2, "fcfs", 200, 150),
+      row(2, "plas", 160, 150),
+      row(2, "composite", 200, 150),
+    ];
+    const g = summariseGate(rows, "p95TokenLatencyMs", 0.6);
+    expect(g?.seeds).toEqual([1, 2]);
+    expect(g?.policies.plas?.perSeed).toEqual([0.5, 0.8]);
+    expect(g?.policies.plas?.worst).toBe(0.8);
+    expect(g?.policies.plas?.worstSeed).toBe(2);
+    expect(g?.policies.plas?.heldSeeds).toBe(1);
+    expect(g?.floor.perSeed).toEqual([0.5, 0.75]);
+    expect(g?.best).toBe("plas");
+    expect(g?.compositeVsPlas?.perSeed).toEqual([1.1, 1.25]);
+    // Two seeds: t = 12.706, sd of [0.5, 0.8] = 0.2121…, so ±1.906.
+    expect(g?.policies.plas?.ci95).toBeCloseTo(1.906, 3);
+    expect(meanCi95([3]).halfWidth).toBeNaN();
   });
 });
