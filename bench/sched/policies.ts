@@ -25,6 +25,7 @@ export function benchPolicies(tenantWeights: Record<string, number>): BenchPolic
     { label: "token-budget", make: () => createPolicy("token-budget") },
     { label: "vtc", make: () => createPolicy("vtc", { tenantWeights }) },
     { label: "plas", make: () => createPolicy("plas") },
+    { label: "atlas", make: () => createPolicy("atlas") },
     { label: "composite", make: () => createPolicy("composite", { tenantWeights }) },
     {
       label: "composite-class-first",

@@ -556,6 +556,8 @@ class Simulation {
       maxOutputTokens: this.c.client.maxOutputTokens,
       budgetTokens: prog.spec.budgetTokens,
       spentTokens: prog.spentTokens,
+      // A branch of a tree-search level is a thread of its program (ATLAS follows them).
+      threadId: `${prog.stage}.${branch}`,
     };
     const call: Call = {
       prog,

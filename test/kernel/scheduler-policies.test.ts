@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/kernel/capacity/random";
 import { KernelError } from "../../src/kernel/errors";
 import {
+  createAtlasPolicy,
   createCompositePolicy,
   createFcfsPolicy,
   createMlfqPolicy,
@@ -13,6 +14,7 @@ import {
   createVtcPolicy,
   type Decision,
   IndexedHeap,
+  MAX_THREADS_PER_PROGRAM,
   POLICY_NAMES,
   PolicyConfigSchema,
   type SchedPolicy,
@@ -101,6 +103,8 @@ describe("fcfs", () => {
     const p = createFcfsPolicy();
     expect(() => p.enqueue(task({ inputTokens: -1 }), 0)).toThrow(KernelError);
     expect(() => p.enqueue(task({ priority: 3 }), 0)).toThrow(KernelError);
+    expect(() => p.enqueue(task({ threadId: "" }), 0)).toThrow(KernelError);
+    expect(p.enqueue(task({ threadId: "0.3" }), 0)).toEqual({ ok: true });
   });
 });
 
@@ -387,6 +391,86 @@ describe("plas", () => {
   });
 });
 
+describe("atlas", () => {
+  /** Runs one request of `processId` on `threadId` and charges it `tokens` of input. */
+  function serve(p: SchedPolicy, processId: string, threadId: string | undefined, tokens: number) {
+    const t = task({ processId, ...(threadId === undefined ? {} : { threadId }) });
+    enqueueAll(p, [t]);
+    const d = run(p.pick(0));
+    expect(d.task.taskId).toBe(t.taskId);
+    p.charge(d.task, { inputTokens: tokens, outputTokens: 0, runMs: 100 }, 0);
+  }
+
+  it("ranks a program that fans out by its longest thread, where PLAS counts every thread", () => {
+    const levelsTokens = [5_000, 10_000];
+    const atlas = createAtlasPolicy({ levelsTokens });
+    const plas = createPlasPolicy({ levelsTokens });
+    for (const p of [atlas, plas]) {
+      // A tree search ran four parallel branches of 3,000 tokens each (12,000 in all, 3,000
+      // deep); a chain of calls ran 8,000 tokens.
+      enqueueAll(
+        p,
+        ["0.0", "0.1", "0.2", "0.3"].map((threadId) => task({ processId: "tree", threadId })),
+      );
+      for (let d = p.pick(0); d; d = p.pick(0)) {
+        p.charge(d.task, { inputTokens: 3_000, outputTokens: 0, runMs: 100 }, 0);
+      }
+      serve(p, "chain", undefined, 8_000);
+    }
+    const next = () => [
+      task({ processId: "chain", taskId: "chain-next" }),
+      task({ processId: "tree", taskId: "tree-next", threadId: "1.0" }),
+    ];
+    enqueueAll(atlas, next());
+    enqueueAll(plas, next());
+    // The tree's next level forks from its longest path (3,000: level 0); the chain is at 8,000.
+    expect(pickAll(atlas)).toEqual(["tree-next", "chain-next"]);
+    expect(pickAll(plas)).toEqual(["chain-next", "tree-next"]);
+  });
+
+  it("continues a thread from its own path, and a new thread from the program's longest", () => {
+    const p = createAtlasPolicy({ levelsTokens: [1_000, 2_000, 3_000] });
+    serve(p, "tree", "a", 2_500); // a: 2,500
+    serve(p, "tree", "b", 500); // b forks at 2,500 → 3,000
+    serve(p, "other", undefined, 1_500); // level 1
+    enqueueAll(p, [
+      task({ processId: "tree", taskId: "a2", threadId: "a" }), // 2,500: level 2
+      task({ processId: "tree", taskId: "b2", threadId: "b" }), // 3,000: level 3
+      task({ processId: "tree", taskId: "c1", threadId: "c" }), // forks at 3,000: level 3
+      task({ processId: "other", taskId: "o2" }),
+    ]);
+    expect(pickAll(p)).toEqual(["o2", "a2", "b2", "c1"]);
+  });
+
+  it("is exactly PLAS for requests that name no thread", () => {
+    const atlas = createAtlasPolicy({ levelsTokens: [1_000, 4_000] });
+    const plas = createPlasPolicy({ levelsTokens: [1_000, 4_000] });
+    const rng = createRng(5);
+    const order: string[][] = [[], []];
+    for (let i = 0; i < 400; i++) {
+      const proc = `p${Math.floor(rng.nextFloat() * 8)}`;
+      const input = Math.floor(rng.nextFloat() * 900);
+      const pickNow = rng.nextFloat() < 0.5;
+      [atlas, plas].forEach((p, k) => {
+        p.enqueue(task({ processId: proc, taskId: `t${i}`, enqueuedAtMs: i }), i);
+        if (!pickNow) return;
+        const d = run(p.pick(i));
+        order[k]?.push(d.task.taskId);
+        p.charge(d.task, { inputTokens: input, outputTokens: 0, runMs: 10 }, i);
+      });
+    }
+    expect(order[0]?.length).toBeGreaterThan(100);
+    expect(order[0]).toEqual(order[1]);
+  });
+
+  it("remembers at most MAX_THREADS_PER_PROGRAM threads of a program", () => {
+    const p = createAtlasPolicy();
+    for (let i = 0; i < MAX_THREADS_PER_PROGRAM + 10; i++) serve(p, "wide", `t${i}`, 1);
+    const state = p.exportState().data as { programs: { threads?: unknown[] }[] };
+    expect(state.programs[0]?.threads?.length).toBe(MAX_THREADS_PER_PROGRAM);
+  });
+});
+
 describe("composite", () => {
   it("shares between tenants before priority, so one tenant's p0 flood cannot starve another's p2", () => {
     const p = createCompositePolicy({ tenantWeights: { a: 1, b: 1 }, agingMs: null });
@@ -473,6 +557,7 @@ describe("registry and state", () => {
             maxOutputTokens: 1_000,
             budgetTokens: proc % 4 === 0 ? 20_000 : null,
             spentTokens: 0,
+            ...(i % 3 === 0 ? { threadId: `b${i % 4}` } : {}),
           },
           nowMs,
         );

@@ -53,10 +53,14 @@ interface Entry {
   promoteAtMs: number | null;
 }
 
-interface ProgramService {
+/** What the policy remembers of a program (a process): its service and its waiting. */
+export interface ProgramService {
+  /** Weighted tokens that set its level: the total for PLAS, the longest thread for ATLAS. */
   attainedTokens: number;
   serviceMs: number;
   waitMs: number;
+  /** ATLAS only: attained service along each thread's path, by thread id. */
+  threads?: Map<string, number>;
 }
 
 const StateSchema = z.object({
@@ -68,6 +72,9 @@ const StateSchema = z.object({
       attainedTokens: z.number().min(0),
       serviceMs: z.number().min(0),
       waitMs: z.number().min(0),
+      threads: z
+        .array(z.object({ threadId: z.string(), pathTokens: z.number().min(0) }))
+        .optional(),
     }),
   ),
   queue: z.array(
@@ -88,8 +95,8 @@ const byPromotion = (a: Entry, b: Entry) =>
 
 /** PLAS with anti-starvation promotion. */
 export class PlasPolicy implements SchedPolicy {
-  readonly name = "plas";
-  private readonly options: z.output<typeof PlasOptionsSchema>;
+  readonly name: string = "plas";
+  protected readonly options: z.output<typeof PlasOptionsSchema>;
   private readonly levels: IndexedHeap<Entry>[] = [];
   private readonly due = new IndexedHeap<Entry>(byPromotion, (e) => e.task.taskId);
   private readonly entries = new Map<string, Entry>();
@@ -118,7 +125,7 @@ export class PlasPolicy implements SchedPolicy {
     );
     if (refusal) return { ok: false, reason: refusal };
     const program = this.program(task.processId);
-    const level = this.levelFor(program.attainedTokens);
+    const level = this.levelFor(this.attainedOf(task, program));
     const { starvationRatio, minStarvationMs } = this.options;
     const slackMs = Math.max(
       minStarvationMs,
@@ -150,7 +157,7 @@ export class PlasPolicy implements SchedPolicy {
 
   charge(task: SchedTask, usage: Usage, _nowMs: number): void {
     const program = this.program(task.processId);
-    program.attainedTokens += serviceTokens(usage, this.options);
+    this.account(task, program, serviceTokens(usage, this.options));
     program.serviceMs += usage.runMs;
   }
 
@@ -183,7 +190,13 @@ export class PlasPolicy implements SchedPolicy {
     return sealState(this.name, {
       nextSeq: this.nextSeq,
       promotions: this.promotions,
-      programs: [...this.programs].map(([processId, p]) => ({ processId, ...p })),
+      programs: [...this.programs].map(([processId, { threads, ...p }]) => ({
+        processId,
+        ...p,
+        ...(threads && {
+          threads: [...threads].map(([threadId, pathTokens]) => ({ threadId, pathTokens })),
+        }),
+      })),
       queue: [...this.entries.values()].map((e) => ({ ...e, task: { ...e.task } })),
     });
   }
@@ -195,7 +208,11 @@ export class PlasPolicy implements SchedPolicy {
     this.due.clear();
     this.entries.clear();
     this.programs.clear();
-    for (const { processId, ...p } of data.programs) this.programs.set(processId, p);
+    for (const { processId, threads, ...p } of data.programs) {
+      const program: ProgramService = p;
+      if (threads) program.threads = new Map(threads.map((t) => [t.threadId, t.pathTokens]));
+      this.programs.set(processId, program);
+    }
     for (const saved of data.queue) {
       const entry: Entry = { ...saved, level: Math.min(saved.level, top) };
       this.entries.set(entry.task.taskId, entry);
@@ -204,6 +221,16 @@ export class PlasPolicy implements SchedPolicy {
     }
     this.nextSeq = data.nextSeq;
     this.promotions = data.promotions;
+  }
+
+  /** The attained service that sets the level of `task`: its program's total (PLAS). */
+  protected attainedOf(_task: SchedTask, program: ProgramService): number {
+    return program.attainedTokens;
+  }
+
+  /** Books `serviceTokens` of weighted service of a lease of `task` to its program. */
+  protected account(_task: SchedTask, program: ProgramService, serviceTokens: number): void {
+    program.attainedTokens += serviceTokens;
   }
 
   private promoteStarved(nowMs: number): void {

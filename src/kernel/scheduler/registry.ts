@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { AtlasOptionsSchema, createAtlasPolicy } from "./atlas.js";
 import { CompositeOptionsSchema, createCompositePolicy } from "./composite.js";
 import { createFcfsPolicy, FcfsOptionsSchema } from "./fcfs.js";
 import { createMlfqPolicy, MlfqOptionsSchema } from "./mlfq.js";
@@ -24,6 +25,7 @@ export const POLICY_OPTION_SCHEMAS = {
   "token-budget": TokenBudgetOptionsSchema,
   vtc: VtcOptionsSchema,
   plas: PlasOptionsSchema,
+  atlas: AtlasOptionsSchema,
   composite: CompositeOptionsSchema,
 } as const;
 
@@ -43,6 +45,7 @@ export const PolicyNameSchema = z.enum([
   "token-budget",
   "vtc",
   "plas",
+  "atlas",
   "composite",
 ]);
 
@@ -59,6 +62,7 @@ export const PolicyConfigSchema = z.discriminatedUnion("name", [
     .strict(),
   z.object({ name: z.literal("vtc"), options: VtcOptionsSchema.prefault({}) }).strict(),
   z.object({ name: z.literal("plas"), options: PlasOptionsSchema.prefault({}) }).strict(),
+  z.object({ name: z.literal("atlas"), options: AtlasOptionsSchema.prefault({}) }).strict(),
   z.object({ name: z.literal("composite"), options: CompositeOptionsSchema.prefault({}) }).strict(),
 ]);
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;
@@ -89,6 +93,8 @@ export function createPolicy<N extends PolicyName>(
       return createVtcPolicy(o);
     case "plas":
       return createPlasPolicy(o);
+    case "atlas":
+      return createAtlasPolicy(o);
     case "composite":
       return createCompositePolicy(o);
   }

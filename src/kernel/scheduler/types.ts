@@ -47,6 +47,11 @@ export interface SchedTask {
   budgetTokens: number | null;
   /** Tokens the process has spent so far, as its own record says. */
   spentTokens: number;
+  /**
+   * The thread of its process this request continues (a branch of a tree search), for policies
+   * that follow a program's critical path (ATLAS). Absent: the process is one thread.
+   */
+  threadId?: string;
 }
 
 /** What `pick` hands the caller. */
