@@ -20,6 +20,7 @@ import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DEFAULT_POLICY } from "../../src/kernel/scheduler/registry.js";
 import { type CostResult, measureDecisionCost } from "./cost.js";
 import { type BenchPolicy, benchPolicies } from "./policies.js";
 import {
@@ -37,7 +38,14 @@ const DECISION_COST = "decision-cost";
 const QUEUED_FOR_COST = 10_000;
 /** The budget layer's default quantum: the bound the overspend target is read against. */
 const QUANTUM_TOKENS = 4_096;
-const BUDGET_LAYER_POLICIES = new Set(["token-budget", "composite", "composite-class-first"]);
+const BUDGET_LAYER_POLICIES = new Set([
+  "token-budget",
+  "composite",
+  "composite-class-first",
+  "fair-plas",
+]);
+/** The stack a pool runs unless told otherwise: BENCH-SCHED §7's "default policy stack". */
+const STACK = DEFAULT_POLICY;
 const NAIVE_LABEL = "fcfs+naive-retry";
 /** The S1 variants (one per backend shape) that the p95 target is read from. */
 const S1_PREFIX = "mixed-";
@@ -285,7 +293,7 @@ function bestOf(rows: SimResult[], metric: (r: SimResult) => number): SimResult 
 /**
  * The S1 target per backend shape: issue 3 reads p95 program completion (best policy ≤ 0.6×
  * FCFS at 80% load); BENCH-SCHED §7 reads p95 program token latency and asks the default stack
- * (composite) to stay within 1.2× of PLAS. The idle-backend floor says how low any order could
+ * (DEFAULT_POLICY) to stay within 1.2× of PLAS. The idle-backend floor says how low any order could
  * take p95 completion; the by-load line shows where ordering starts to matter.
  */
 function s1Targets(results: SimResult[]): string[] {
@@ -309,13 +317,13 @@ function s1Targets(results: SimResult[]): string[] {
     const bestTok = bestOf(at, (r) => r.p95TokenLatencyMs);
     const floor = fcfs.extras.p95IsolatedMs / fcfs.p95Ms;
     const tokFloor = fcfs.extras.p95IsolatedTokenLatencyMs / fcfs.p95TokenLatencyMs;
-    const compositeVsPlas =
-      (get("composite")?.p95TokenLatencyMs ?? Number.NaN) /
+    const stackVsPlas =
+      (get(STACK)?.p95TokenLatencyMs ?? Number.NaN) /
       (get("plas")?.p95TokenLatencyMs ?? Number.NaN);
     lines.push(
-      `${scenario.name} (${scenario.backend}): p95 completion best ${fmt(best.p95Ms / 1_000)} s (${best.policy}) = ${x(ratio(best))} FCFS ${fmt(fcfs.p95Ms / 1_000)} s — ${verdict(ratio(best) <= TARGET_RATIO)} (SRPT oracle ${x(ratio(get("srpt-oracle")))}, composite ${x(ratio(get("composite")))})`,
+      `${scenario.name} (${scenario.backend}): p95 completion best ${fmt(best.p95Ms / 1_000)} s (${best.policy}) = ${x(ratio(best))} FCFS ${fmt(fcfs.p95Ms / 1_000)} s — ${verdict(ratio(best) <= TARGET_RATIO)} (SRPT oracle ${x(ratio(get("srpt-oracle")))}, ${STACK} ${x(ratio(get(STACK)))})`,
       `  idle-backend floor ${fmt(fcfs.extras.p95IsolatedMs / 1_000)} s = ${x(floor)} FCFS: ${floor <= TARGET_RATIO ? `${TARGET_RATIO}× is reachable in principle` : `no order can reach ${TARGET_RATIO}×`}`,
-      `  p95 token latency best ${x(tokRatio(bestTok))} FCFS (${bestTok.policy}) — ${verdict(tokRatio(bestTok) <= TARGET_RATIO)}; composite ${x(tokRatio(get("composite")))} FCFS, ${x(compositeVsPlas)} PLAS — within ${PLAS_SLACK}×: ${verdict(compositeVsPlas <= PLAS_SLACK)}`,
+      `  p95 token latency best ${x(tokRatio(bestTok))} FCFS (${bestTok.policy}) — ${verdict(tokRatio(bestTok) <= TARGET_RATIO)}; ${STACK} (default) ${x(tokRatio(get(STACK)))} FCFS, ${x(stackVsPlas)} PLAS — within ${PLAS_SLACK}×: ${verdict(stackVsPlas <= PLAS_SLACK)}`,
       `  idle-backend floor of p95 token latency ${fmt(fcfs.extras.p95IsolatedTokenLatencyMs, 1)} ms = ${x(tokFloor)} FCFS: ${tokFloor <= TARGET_RATIO ? `${TARGET_RATIO}× is reachable in principle` : `no order can reach ${TARGET_RATIO}×`}`,
     );
     const byLoad = [...new Set(rows.map((r) => r.load))].map((load) => {
@@ -340,7 +348,7 @@ function gateSummaries(results: SimResult[], metric: GateMetric): GateSummary[] 
   const out: GateSummary[] = [];
   for (const scenario of SCENARIOS.filter((sc) => sc.name.startsWith(S1_PREFIX))) {
     const at = results.filter((r) => r.scenario === scenario.name && r.load === TARGET_LOAD);
-    const g = summariseGate(at, metric, TARGET_RATIO);
+    const g = summariseGate(at, metric, TARGET_RATIO, STACK);
     if (g) out.push(g);
   }
   return out;
@@ -348,15 +356,15 @@ function gateSummaries(results: SimResult[], metric: GateMetric): GateSummary[] 
 
 /** One row per seed and two summary rows: FCFS, the floor and the policies the gate names. */
 function gateTable(g: GateSummary): string {
-  const columns = [...new Set([g.best, "plas", "atlas", "composite", "srpt-oracle"])].filter(
-    (l) => g.policies[l],
-  );
+  const columns = [
+    ...new Set([g.best, "plas", "atlas", "composite", g.defaultPolicy, "srpt-oracle"]),
+  ].filter((l) => g.policies[l]);
   const headers = [
     "seed",
     `fcfs ${g.metric === "p95Ms" ? "p95 s" : "p95 tok-lat ms"}`,
     "floor",
     ...columns.map((l) => (l === g.best ? `${l} (best)` : l)),
-    "composite/plas",
+    `${g.defaultPolicy}/plas`,
   ];
   const scale = g.metric === "p95Ms" ? 1 / 1_000 : 1;
   const rows = g.seeds.map((seed, i) => [
@@ -364,14 +372,14 @@ function gateTable(g: GateSummary): string {
     fmt((g.fcfsMs[i] as number) * scale, 1),
     fmt(g.floor.perSeed[i], 2),
     ...columns.map((l) => fmt(g.policies[l]?.perSeed[i], 2)),
-    fmt(g.compositeVsPlas?.perSeed[i], 2),
+    fmt(g.defaultVsPlas?.perSeed[i], 2),
   ]);
   const summary = (label: string, f: (r: RatioStat) => string) => [
     label,
     "",
     f(g.floor),
     ...columns.map((l) => f(g.policies[l] as RatioStat)),
-    g.compositeVsPlas ? f(g.compositeVsPlas) : "-",
+    g.defaultVsPlas ? f(g.defaultVsPlas) : "-",
   ];
   rows.push(summary("mean±95%", (r) => `${fmt(r.mean, 2)}±${fmt(r.ci95, 2)}`));
   rows.push(summary("worst", (r) => `${fmt(r.worst, 2)} (s${r.worstSeed})`));
@@ -391,10 +399,10 @@ function multiSeedTargets(results: SimResult[]): string[] {
       lines.push(
         `${g.scenario} @ ${g.load * 100}%, ${what}, ${n} seeds: best ${g.best} ${pm(best)} FCFS, worst ${x2(best.worst)} (seed ${best.worstSeed}), ≤ ${TARGET_RATIO}× on ${best.heldSeeds}/${n} seeds — ${verdict(best.heldSeeds === n)}; idle floor ${pm(g.floor)}, worst ${x2(g.floor.worst)}, ≤ ${TARGET_RATIO}× on ${g.floor.heldSeeds}/${n} seeds`,
       );
-      if (metric === "p95TokenLatencyMs" && g.compositeVsPlas) {
-        const c = g.compositeVsPlas;
+      if (metric === "p95TokenLatencyMs" && g.defaultVsPlas) {
+        const c = g.defaultVsPlas;
         lines.push(
-          `  composite / PLAS ${pm(c)}, worst ${x2(c.worst)} (seed ${c.worstSeed}) — within ${PLAS_SLACK}× on every seed: ${verdict(c.heldSeeds === n)}; composite ${pm(g.policies.composite as RatioStat)} FCFS`,
+          `  ${g.defaultPolicy} (default stack) / PLAS ${pm(c)}, worst ${x2(c.worst)} (seed ${c.worstSeed}) — within ${PLAS_SLACK}× on every seed: ${verdict(c.heldSeeds === n)}; ${g.defaultPolicy} ${pm(g.policies[g.defaultPolicy] as RatioStat)} FCFS`,
         );
       }
     }
@@ -406,12 +414,12 @@ function multiSeedTargets(results: SimResult[]): string[] {
 function targets(results: SimResult[], costs: Map<string, CostResult> | null): string[] {
   const seeds = new Set(results.map((r) => r.seed)).size;
   const lines: string[] = [
-    `S1 @ ${TARGET_LOAD * 100}% load, per backend (issue 3: best policy's p95 completion ≤ ${TARGET_RATIO}× FCFS; BENCH-SCHED §7: p95 token latency ≤ ${TARGET_RATIO}× FCFS, composite within ${PLAS_SLACK}× PLAS)${seeds > 1 ? `, over ${seeds} seeds` : ", one seed (use --seeds for the claim)"}:`,
+    `S1 @ ${TARGET_LOAD * 100}% load, per backend (issue 3: best policy's p95 completion ≤ ${TARGET_RATIO}× FCFS; BENCH-SCHED §7: p95 token latency ≤ ${TARGET_RATIO}× FCFS, default stack ${STACK} within ${PLAS_SLACK}× PLAS)${seeds > 1 ? `, over ${seeds} seeds` : ", one seed (use --seeds for the claim)"}:`,
     ...(seeds > 1 ? multiSeedTargets(results) : s1Targets(results)).map((l) => `    ${l}`),
   ];
   const noisy = results.filter((r) => r.scenario === "noisy");
   if (noisy.length > 0) {
-    for (const label of ["vtc", "composite"]) {
+    for (const label of ["vtc", "composite", STACK]) {
       const runs = noisy.filter((x) => x.policy === label);
       const r = runs.reduce<SimResult | null>(
         (a, b) => (a === null || b.jain < a.jain ? b : a),

@@ -31,6 +31,7 @@ export function benchPolicies(tenantWeights: Record<string, number>): BenchPolic
       label: "composite-class-first",
       make: () => createPolicy("composite", { tenantWeights, nesting: "class-first" }),
     },
+    { label: "fair-plas", make: () => createPolicy("fair-plas", { tenantWeights }) },
     { label: "srpt-oracle", make: (oracle) => new SrptOracle(oracle) },
   ];
 }

@@ -38,8 +38,10 @@ export interface GateSummary {
   policies: Record<string, RatioStat>;
   /** The kernel policy (no FCFS, no oracle) with the lowest mean ratio. */
   best: string;
-  /** composite / PLAS per seed (BENCH-SCHED §7: within 1.2×). */
-  compositeVsPlas: RatioStat | null;
+  /** The default policy stack, whose ratio to PLAS BENCH-SCHED §7 bounds. */
+  defaultPolicy: string;
+  /** Default stack / PLAS per seed (BENCH-SCHED §7: within 1.2×). */
+  defaultVsPlas: RatioStat | null;
 }
 
 const ORACLE = "srpt-oracle";
@@ -68,12 +70,13 @@ function stat(perSeed: number[], seeds: number[], target: number): RatioStat {
  * Summarises one scenario's runs at one load over the seeds they cover. Every seed must have
  * an FCFS run; a policy missing on some seed is left out.
  *
- * @example summariseGate(rows.filter((r) => r.scenario === "mixed-engine-kv" && r.load === 0.8), "p95TokenLatencyMs", 0.6)
+ * @example summariseGate(rows.filter((r) => r.scenario === "mixed-engine-kv" && r.load === 0.8), "p95TokenLatencyMs", 0.6, "fair-plas")
  */
 export function summariseGate(
   results: readonly SimResult[],
   metric: GateMetric,
   target: number,
+  defaultPolicy: string,
 ): GateSummary | null {
   const first = results[0];
   if (!first) return null;
@@ -101,12 +104,12 @@ export function summariseGate(
     (a, b) => (a === null || b[1].mean < a[1].mean ? b : a),
     null,
   );
-  const composite = policies.composite;
+  const stack = policies[defaultPolicy];
   const plas = policies.plas;
-  const compositeVsPlas =
-    composite && plas
+  const defaultVsPlas =
+    stack && plas
       ? stat(
-          composite.perSeed.map((v, i) => v / (plas.perSeed[i] as number)),
+          stack.perSeed.map((v, i) => v / (plas.perSeed[i] as number)),
           seeds,
           1.2,
         )
@@ -121,6 +124,7 @@ export function summariseGate(
     floor,
     policies,
     best: best?.[0] ?? "-",
-    compositeVsPlas,
+    defaultPolicy,
+    defaultVsPlas,
   };
 }

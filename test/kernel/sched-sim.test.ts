@@ -177,12 +177,12 @@ describe("bench/sched gate over seeds", () => {
     const rows = [
       row(1, "fcfs", 100, 50),
       row(1, "plas", 50, 50),
-      row(1, "composite", 55, 50),
+      row(1, "fair-plas", 55, 50),
       row(2, "fcfs", 200, 150),
       row(2, "plas", 160, 150),
-      row(2, "composite", 200, 150),
+      row(2, "fair-plas", 200, 150),
     ];
-    const g = summariseGate(rows, "p95TokenLatencyMs", 0.6);
+    const g = summariseGate(rows, "p95TokenLatencyMs", 0.6, "fair-plas");
     expect(g?.seeds).toEqual([1, 2]);
     expect(g?.policies.plas?.perSeed).toEqual([0.5, 0.8]);
     expect(g?.policies.plas?.worst).toBe(0.8);
@@ -190,7 +190,8 @@ describe("bench/sched gate over seeds", () => {
     expect(g?.policies.plas?.heldSeeds).toBe(1);
     expect(g?.floor.perSeed).toEqual([0.5, 0.75]);
     expect(g?.best).toBe("plas");
-    expect(g?.compositeVsPlas?.perSeed).toEqual([1.1, 1.25]);
+    expect(g?.defaultPolicy).toBe("fair-plas");
+    expect(g?.defaultVsPlas?.perSeed).toEqual([1.1, 1.25]);
     // Two seeds: t = 12.706, sd of [0.5, 0.8] = 0.2121…, so ±1.906.
     expect(g?.policies.plas?.ci95).toBeCloseTo(1.906, 3);
     expect(meanCi95([3]).halfWidth).toBeNaN();

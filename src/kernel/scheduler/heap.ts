@@ -5,6 +5,8 @@
 export class IndexedHeap<T> {
   private readonly items: T[] = [];
   private readonly positions = new Map<string, number>();
+  /** Scratch for `visitWhile`, kept so a visit does not allocate. */
+  private readonly stack: number[] = [];
 
   /**
    * @param less strict order; ties must be broken (e.g. by a sequence number) so that the pop
@@ -62,6 +64,27 @@ export class IndexedHeap<T> {
     const at = this.positions.get(id);
     if (at === undefined) return;
     if (!this.up(at)) this.down(at);
+  }
+
+  /**
+   * Visits the items for which `within` holds, parents before children, at most `limit` of
+   * them. A subtree whose root fails `within` is skipped whole, so when `within` selects the
+   * smallest keys (say, every item within some bound of the minimum) exactly those are visited,
+   * the minimum first, in O(visited) time and without allocating.
+   */
+  visitWhile(within: (item: T) => boolean, visit: (item: T) => void, limit: number): void {
+    const stack = this.stack;
+    stack.length = 0;
+    if (this.items.length > 0) stack.push(0);
+    let visited = 0;
+    while (stack.length > 0 && visited < limit) {
+      const at = stack.pop() as number;
+      const item = this.items[at];
+      if (item === undefined || !within(item)) continue;
+      visit(item);
+      visited++;
+      stack.push(2 * at + 2, 2 * at + 1);
+    }
   }
 
   /** The items in no particular order (for export). */

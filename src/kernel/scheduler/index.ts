@@ -12,6 +12,7 @@ export {
 export { BudgetLedger } from "./budget-ledger.js";
 export { SchedTaskSchema } from "./common.js";
 export { type CompositeOptions, createCompositePolicy } from "./composite.js";
+export { createFairPlasPolicy, type FairPlasOptions } from "./fair-plas.js";
 export { createFcfsPolicy, type FcfsOptions, FcfsPolicy } from "./fcfs.js";
 export { IndexedHeap } from "./heap.js";
 export { createMlfqPolicy, type MlfqOptions, MlfqPolicy } from "./mlfq.js";

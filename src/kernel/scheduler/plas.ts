@@ -26,6 +26,7 @@ import {
   type Decision,
   type EnqueueResult,
   type PolicyState,
+  PRIORITY_CLASSES,
   type SchedPolicy,
   type SchedTask,
   serviceTokens,
@@ -39,10 +40,22 @@ export const PlasOptionsSchema = z.object({
   starvationRatio: z.number().min(0).max(1_000).default(2),
   /** No promotion sooner than this after queueing, so a fresh program is not "starved" at once. */
   minStarvationMs: z.number().int().min(0).max(86_400_000).default(1_000),
+  /**
+   * Share weight of each priority class (p0, p1, p2): a lease's service counts 1/weight, so a
+   * class with weight 4 moves down a queue after 4× the tokens of weight 1, as CFS weights
+   * runtime by nice level. All 1 (the default): classes do not matter.
+   */
+  classWeights: z
+    .array(z.number().positive().max(1_000))
+    .length(PRIORITY_CLASSES)
+    .default([1, 1, 1]),
   ...ServiceWeightOptions,
   maxQueued: MaxQueuedSchema,
 });
 export type PlasOptions = z.input<typeof PlasOptionsSchema>;
+
+/** A rank is level × this + the head's queue time in ms: levels first, then older first. */
+const RANK_LEVEL_SPAN = 2 ** 44;
 
 interface Entry {
   task: SchedTask;
@@ -146,7 +159,13 @@ export class PlasPolicy implements SchedPolicy {
 
   pick(nowMs: number): Decision | null {
     this.promoteStarved(nowMs);
-    const queue = this.levels.find((q) => q.size > 0);
+    let queue: IndexedHeap<Entry> | undefined;
+    for (const q of this.levels) {
+      if (q.size > 0) {
+        queue = q;
+        break;
+      }
+    }
     const entry = queue?.pop();
     if (!entry) return null;
     this.due.remove(entry.task.taskId);
@@ -155,9 +174,23 @@ export class PlasPolicy implements SchedPolicy {
     return { kind: "run", task: entry.task, maxOutputTokens: entry.task.maxOutputTokens };
   }
 
+  /** The head's queue level and queue time: see `SchedPolicy.peekRank`. */
+  peekRank(nowMs: number): number | null {
+    this.promoteStarved(nowMs);
+    for (let level = 0; level < this.levels.length; level++) {
+      const head = (this.levels[level] as IndexedHeap<Entry>).peek();
+      if (head)
+        return (
+          level * RANK_LEVEL_SPAN + Math.min(Math.max(0, head.queuedAtMs), RANK_LEVEL_SPAN - 1)
+        );
+    }
+    return null;
+  }
+
   charge(task: SchedTask, usage: Usage, _nowMs: number): void {
     const program = this.program(task.processId);
-    this.account(task, program, serviceTokens(usage, this.options));
+    const weight = this.options.classWeights[task.priority] ?? 1;
+    this.account(task, program, serviceTokens(usage, this.options) / weight);
     program.serviceMs += usage.runMs;
   }
 

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { AtlasOptionsSchema, createAtlasPolicy } from "./atlas.js";
 import { CompositeOptionsSchema, createCompositePolicy } from "./composite.js";
+import { createFairPlasPolicy, FairPlasOptionsSchema } from "./fair-plas.js";
 import { createFcfsPolicy, FcfsOptionsSchema } from "./fcfs.js";
 import { createMlfqPolicy, MlfqOptionsSchema } from "./mlfq.js";
 import { createPlasPolicy, PlasOptionsSchema } from "./plas.js";
@@ -27,6 +28,7 @@ export const POLICY_OPTION_SCHEMAS = {
   plas: PlasOptionsSchema,
   atlas: AtlasOptionsSchema,
   composite: CompositeOptionsSchema,
+  "fair-plas": FairPlasOptionsSchema,
 } as const;
 
 export type PolicyName = keyof typeof POLICY_OPTION_SCHEMAS;
@@ -35,7 +37,7 @@ export type PolicyOptions = { [N in PolicyName]: z.input<(typeof POLICY_OPTION_S
 export const POLICY_NAMES = Object.keys(POLICY_OPTION_SCHEMAS) as PolicyName[];
 
 /** The policy a pool runs when its configuration names none. */
-export const DEFAULT_POLICY: PolicyName = "composite";
+export const DEFAULT_POLICY: PolicyName = "fair-plas";
 
 export const PolicyNameSchema = z.enum([
   "fcfs",
@@ -47,6 +49,7 @@ export const PolicyNameSchema = z.enum([
   "plas",
   "atlas",
   "composite",
+  "fair-plas",
 ]);
 
 /** A pool's policy choice as the admin API sends it: `{ name, options? }`. */
@@ -64,6 +67,7 @@ export const PolicyConfigSchema = z.discriminatedUnion("name", [
   z.object({ name: z.literal("plas"), options: PlasOptionsSchema.prefault({}) }).strict(),
   z.object({ name: z.literal("atlas"), options: AtlasOptionsSchema.prefault({}) }).strict(),
   z.object({ name: z.literal("composite"), options: CompositeOptionsSchema.prefault({}) }).strict(),
+  z.object({ name: z.literal("fair-plas"), options: FairPlasOptionsSchema.prefault({}) }).strict(),
 ]);
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;
 
@@ -97,6 +101,8 @@ export function createPolicy<N extends PolicyName>(
       return createAtlasPolicy(o);
     case "composite":
       return createCompositePolicy(o);
+    case "fair-plas":
+      return createFairPlasPolicy(o);
   }
   throw new Error(`unknown policy ${String(name)}`);
 }
