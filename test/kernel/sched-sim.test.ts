@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND } from "../../bench/sched/backend";
+import { measureDecisionCosts, QueuedPool } from "../../bench/sched/cost";
 import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
 import { meanCi95 } from "../../bench/sched/metrics";
 import { summariseGate } from "../../bench/sched/seeds";
 import { runSim, type SimConfig, type SimResult } from "../../bench/sched/sim";
 import { generateProgram } from "../../bench/sched/workload";
-import { createPolicy } from "../../src/kernel/scheduler";
+import { createPolicy, POLICY_NAMES } from "../../src/kernel/scheduler";
 
 // A small run of the benchmark's simulator (the same module `bench/sched/main.ts` drives), so
 // determinism is pinned in CI without the benchmark's wall-clock cost.
@@ -195,5 +196,32 @@ describe("bench/sched gate over seeds", () => {
     // Two seeds: t = 12.706, sd of [0.5, 0.8] = 0.2121…, so ±1.906.
     expect(g?.policies.plas?.ci95).toBeCloseTo(1.906, 3);
     expect(meanCi95([3]).halfWidth).toBeNaN();
+  });
+});
+
+describe("bench/sched decision cost", () => {
+  it("keeps every policy's pool at its size while it serves, so each decision sees the full queue", () => {
+    const makers = new Map(
+      POLICY_NAMES.map((name) => [name, () => createPolicy(name, {} as never)] as const),
+    );
+    let ticks = 0;
+    const clocks = { cpuUs: () => ticks++, wallNs: () => BigInt(ticks++) * 1_000n };
+    const options = {
+      queued: 500,
+      batchPicks: 20,
+      batches: 3,
+      warmupCycles: 50,
+      seed: 1,
+      tenantWeights: [1, 1, 2, 4],
+      priorityShares: [0.2, 0.6, 0.2],
+    };
+    const results = measureDecisionCosts(makers, options, clocks);
+    expect([...results.keys()]).toEqual(POLICY_NAMES);
+    for (const r of results.values()) expect(r.batches).toBe(3);
+    for (const name of POLICY_NAMES) {
+      const pool = new QueuedPool(() => createPolicy(name, {} as never), options);
+      for (let i = 0; i < 2_000; i++) pool.cycle();
+      expect(pool.policy.size()).toBe(500);
+    }
   });
 });
