@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/kernel/capacity/random";
 import { KernelError } from "../../src/kernel/errors";
 import {
+  BudgetLedger,
   createAtlasPolicy,
   createCompositePolicy,
   createFairPlasPolicy,
@@ -324,6 +325,28 @@ describe("token budget", () => {
         }
         expect(spent).toBeLessThanOrEqual(budgetTokens + quantumTokens);
       }
+    }
+  });
+});
+
+describe("budget ledger", () => {
+  it("forgets only the ended process's reservations, and keeps them across export", () => {
+    const ledger = new BudgetLedger();
+    const a1 = task({ processId: "a", budgetTokens: 1_000 });
+    const a2 = task({ processId: "a", budgetTokens: 1_000 });
+    const b1 = task({ processId: "b", budgetTokens: 1_000 });
+    ledger.reserve(a1, 100);
+    ledger.reserve(a2, 200);
+    ledger.reserve(b1, 300);
+    const copy = new BudgetLedger();
+    copy.importState(JSON.parse(JSON.stringify(ledger.exportState())));
+    for (const l of [ledger, copy]) {
+      l.forget("a");
+      expect(l.exportState().reservations.map((r) => r.taskId)).toEqual([b1.taskId]);
+      expect(l.free("b")).toBe(700);
+      l.settle(b1, 250);
+      expect(l.exportState().reservations).toEqual([]);
+      expect(l.free("b")).toBe(750);
     }
   });
 });
