@@ -238,6 +238,12 @@ interface Call {
   evicted: boolean;
 }
 
+/** Engine mode: a picked request waiting for KV, and how often later ones went around it. */
+interface Waiting {
+  d: Extract<Decision, { kind: "run" }>;
+  skips: number;
+}
+
 /** A call running on the engine for one quantum. */
 interface Segment {
   call: Call;
@@ -293,6 +299,12 @@ class Simulation {
   private readonly agentRuns: number[] = [];
   /** Picked but waiting for tokens/min: sent before anything else is picked. */
   private head: Extract<Decision, { kind: "run" }> | null = null;
+  /**
+   * Engine mode: picked but waiting for KV, oldest first. With no backfill it holds at most the
+   * head, which blocks admission behind it; with backfill, up to `backfillLookahead` later picks
+   * may be admitted around it.
+   */
+  private readonly room: Waiting[] = [];
   private wakeAtUs = Number.POSITIVE_INFINITY;
   private nowUs = 0;
   private inversions = 0;
@@ -623,24 +635,35 @@ class Simulation {
     for (const taskId of prog.queued) {
       const task = this.policy.remove(taskId);
       if (task) this.dequeued(task);
-      if (this.head?.task.taskId !== taskId) this.calls.delete(taskId);
+      if (!this.isPicked(taskId)) this.calls.delete(taskId);
     }
     prog.queued.clear();
     if (this.head && this.head.task.processId === prog.id) {
-      // Picked but not yet sent: give back what the pick reserved.
-      this.policy.charge(
-        this.head.task,
-        { inputTokens: 0, outputTokens: 0, runMs: 0 },
-        this.nowMs(),
-      );
-      this.dequeued(this.head.task);
-      this.calls.delete(this.head.task.taskId);
+      this.unpick(this.head.task);
       this.head = null;
+    }
+    for (let i = this.room.length - 1; i >= 0; i--) {
+      const task = (this.room[i] as Waiting).d.task;
+      if (task.processId !== prog.id) continue;
+      this.unpick(task);
+      this.room.splice(i, 1);
     }
     if (prog.inFlight === 0) this.retire(prog);
     if (prog.agent >= 0 && this.nowUs < this.c.durationUs) {
       this.events.push(this.nowUs, Kind.AgentStart, prog.agent);
     }
+  }
+
+  /** Picked but not yet sent or admitted. */
+  private isPicked(taskId: string): boolean {
+    return this.head?.task.taskId === taskId || this.room.some((w) => w.d.task.taskId === taskId);
+  }
+
+  /** A picked request of an ended program: give back what the pick reserved. */
+  private unpick(task: SchedTask): void {
+    this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, this.nowMs());
+    this.dequeued(task);
+    this.calls.delete(task.taskId);
   }
 
   /** Last call of an ended program returned: the policy may forget it. */
@@ -880,11 +903,13 @@ class Simulation {
     const p = this.engine as EngineParams;
     const s = this.stretch;
     if (!s) {
-      if (this.head || this.policy.size() > 0) this.engineBoundary();
+      if (this.room.length > 0 || this.policy.size() > 0) this.engineBoundary();
       return;
     }
-    // New work can only join at an iteration boundary, and only if there is room for it.
-    if (!this.engineDirty || this.head || this.running.size >= p.maxBatch) return;
+    // New work can only join at an iteration boundary, and only if there is room for it (and,
+    // with a head waiting for KV, only if it may go around it).
+    if (!this.engineDirty || this.room.length > p.backfillLookahead) return;
+    if (this.running.size >= p.maxBatch) return;
     if (this.kvUsed >= p.kvCapacityTokens) return;
     const next = Math.max(1, Math.ceil((this.nowUs - s.startUs) / s.iterUs));
     if (s.startD + next >= s.endD) return;
@@ -932,8 +957,15 @@ class Simulation {
 
     let prefillTokens = 0;
     let prefilling = 0;
+    // Candidates in the order picked: the room first (oldest first), then new picks.
+    let i = 0;
     while (this.running.size < p.maxBatch) {
-      if (!this.head) {
+      // Nothing more goes around a head that has been bypassed too often: it is next.
+      if (i > 0 && (this.room[0] as Waiting).skips >= p.backfillMaxSkips) break;
+      let w = this.room[i];
+      if (!w) {
+        // Pick more only while the room has space.
+        if (this.room.length > p.backfillLookahead) break;
         const picked = this.policy.pick(nowMs);
         if (!picked) break;
         this.hash.int(this.byId.get(picked.task.processId)?.idx ?? -1);
@@ -943,12 +975,14 @@ class Simulation {
           this.calls.delete(picked.task.taskId);
           const prog = this.byId.get(picked.task.processId);
           if (prog) this.endProgram(prog, "budget_exhausted");
+          i = 0;
           continue;
         }
         this.countInversion(picked.task.priority);
-        this.head = picked;
+        w = { d: picked, skips: 0 };
+        this.room.push(w);
       }
-      const d = this.head;
+      const d = w.d;
       const call = this.calls.get(d.task.taskId) as Call;
       const cap =
         call.generated === 0
@@ -957,10 +991,14 @@ class Simulation {
       const tokens = Math.max(1, Math.min(p.quantumTokens, cap - call.generated));
       const kv = call.step.prefillTokens + call.generated + tokens;
       if (this.running.size > 0 && kv > p.kvCapacityTokens - this.kvUsed) {
+        // It waits for KV: at the head it blocks admission behind it, as an engine's FCFS
+        // admission does, unless the engine backfills around it.
         st.kvStalls++;
-        break; // it waits at the head for KV, as an engine's FCFS admission would
+        i++;
+        continue;
       }
-      this.head = null;
+      this.room.splice(i, 1);
+      if (i > 0) (this.room[0] as Waiting).skips++;
       this.dequeued(d.task);
       call.outputCap = Math.max(cap, call.generated + 1);
       const prefill = this.admit(call, d.task, tokens, kv);

@@ -131,6 +131,26 @@ describe("bench/sched simulator, engine mode (model B)", () => {
     }
   });
 
+  it("backfills around a head that does not fit the free KV, deterministically", () => {
+    // Short of KV rather than of batch slots, so heads do wait for memory.
+    const kvBound = { maxBatch: 64, kvCapacityTokens: 6_000 };
+    const blocked = runSim(engineConfig(3, "fcfs", kvBound));
+    const backfill = runSim(engineConfig(3, "fcfs", { ...kvBound, backfillLookahead: 4 }));
+    expect(blocked.extras.engine?.kvStalls).toBeGreaterThan(0);
+    expect(runSim(engineConfig(3, "fcfs", { ...kvBound, backfillLookahead: 4 }))).toEqual(backfill);
+    expect(backfill.extras.completed).toBe(backfill.extras.measured);
+    // Requests that fit go around the head: the batch is fuller and programs finish sooner.
+    expect(backfill.extras.engine?.meanBatch).toBeGreaterThan(
+      blocked.extras.engine?.meanBatch ?? 0,
+    );
+    expect(backfill.p95TokenLatencyMs).toBeLessThan(blocked.p95TokenLatencyMs);
+    // With no skips allowed around a head, backfill is the blocking engine again.
+    const noSkips = runSim(
+      engineConfig(3, "fcfs", { ...kvBound, backfillLookahead: 4, backfillMaxSkips: 0 }),
+    );
+    expect(noSkips.p95TokenLatencyMs).toBe(blocked.p95TokenLatencyMs);
+  });
+
   it("never preempts when the engine has room for every sequence", () => {
     for (const policy of ["fcfs", "plas", "composite"] as const) {
       const r = runSim(engineConfig(3, policy, { maxBatch: 1_000, kvCapacityTokens: 10_000_000 }));
