@@ -7,7 +7,9 @@
  *  - a decision's cost is CPU time of this process (`cpuUs`), not wall-clock, so time spent
  *    descheduled while other jobs run is not counted; it is read over batches of picks (a
  *    batch lasts about a millisecond, far above the timer's 1 µs resolution) and reported as the
- *    median batch, so a batch that a page fault or a GC landed in does not move it;
+ *    median batch, so a batch that a page fault or a GC landed in does not move it. The process's
+ *    CPU time includes V8's helper threads (concurrent GC marking), so it also counts garbage
+ *    collection the decisions cause; the wall-clock median of the same batches is reported too;
  *  - policies are measured round-robin, batch by batch, so a change in the machine's load
  *    during the run hits all of them alike, and FCFS (one heap pop) is measured in the same run
  *    as the baseline;
@@ -30,6 +32,8 @@ export const QUEUED_PROCESSES = 10_000;
 export interface CostResult {
   /** Median over batches of CPU µs per `pick` (the decision). */
   pickUs: number;
+  /** Median over the same batches of wall-clock µs per pick. */
+  pickWallUs: number;
   /** P99 of single picks, wall-clock µs. */
   pickP99Us: number;
   /** Median over batches of CPU µs per pick + charge + enqueue of the replacement. */
@@ -158,15 +162,20 @@ export function measureDecisionCosts(
     overhead.push(clocks.cpuUs() - a);
   }
   const clockUs = median(overhead);
-  const series = new Map<string, { pick: number[]; cycle: number[]; single: number[] }>();
-  for (const label of pools.keys()) series.set(label, { pick: [], cycle: [], single: [] });
+  type Series = { pick: number[]; pickWall: number[]; cycle: number[]; single: number[] };
+  const series = new Map<string, Series>();
+  for (const label of pools.keys())
+    series.set(label, { pick: [], pickWall: [], cycle: [], single: [] });
   for (let round = 0; round < options.batches; round++) {
     for (const [label, pool] of pools) {
-      const s = series.get(label) as { pick: number[]; cycle: number[]; single: number[] };
+      const s = series.get(label) as Series;
       // B decisions in a row (the queue dips by B), then their charges and replacements.
+      const w0 = clocks.wallNs();
       let t0 = clocks.cpuUs();
       for (let i = 0; i < B; i++) picked[i] = pool.pick();
-      s.pick.push((clocks.cpuUs() - t0 - clockUs) / B);
+      const t1 = clocks.cpuUs();
+      s.pickWall.push(Number(clocks.wallNs() - w0) / 1_000 / B);
+      s.pick.push((t1 - t0 - clockUs) / B);
       for (let i = 0; i < B; i++) pool.requeue(picked[i] as SchedTask);
       // B full cycles.
       t0 = clocks.cpuUs();
@@ -185,6 +194,7 @@ export function measureDecisionCosts(
   for (const [label, s] of series) {
     results.set(label, {
       pickUs: median(s.pick),
+      pickWallUs: median(s.pickWall),
       pickP99Us: percentile(s.single, 0.99),
       cycleUs: median(s.cycle),
       batches: s.pick.length,

@@ -259,12 +259,20 @@ function costTable(policies: BenchPolicy[], costs: Map<string, CostResult>): str
       p.label,
       fmt(c.pickUs, 2),
       fmt(c.pickUs / base, 1),
+      fmt(c.pickWallUs, 2),
       fmt(c.pickP99Us, 2),
       fmt(c.cycleUs, 2),
     ];
   });
   return formatTable(
-    ["policy", "pick µs (CPU)", "× fcfs", "pick µs p99 (wall)", "pick+charge+enqueue µs (CPU)"],
+    [
+      "policy",
+      "pick µs (CPU)",
+      "× fcfs",
+      "pick µs (wall)",
+      "pick µs p99 (wall)",
+      "pick+charge+enqueue µs (CPU)",
+    ],
     rows,
   );
 }
@@ -509,6 +517,7 @@ function main(): void {
         decisionUs: c.pickUs,
         eventLogHash: null,
         extras: {
+          pickWallUs: c.pickWallUs,
           pickP99Us: c.pickP99Us,
           cycleUs: c.cycleUs,
           batches: c.batches,
