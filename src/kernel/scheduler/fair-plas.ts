@@ -15,10 +15,11 @@
  *
  * Why not `composite` (VTC ∘ priority with aging ∘ PLAS)? Strict VTC alternates tenants request
  * by request and classes outrank attained service, so a short program waits behind long ones of
- * other tenants and classes. In bench/sched (S1, 80% load, 10 seeds) that cost 1.3–1.5× PLAS's
- * p95 program token latency; this stack stays within a few percent of PLAS and keeps Jain's
- * index ≥ 0.95 under a noisy neighbour. `composite` remains for pools that want classes to
- * dominate.
+ * other tenants and classes. In bench/sched (S1 at 80% load, seeds 1–10, backends where a queue
+ * forms) that cost 1.25–1.52× PLAS's p95 program token latency on average, up to 2.3× on one
+ * seed; this stack is 1.01–1.07× on average (worst seed 1.26×, on a tokens/min pool where fair
+ * share binds) and keeps Jain's index ≥ 0.977 under the noisy neighbour. `composite` remains for
+ * pools that want classes to dominate; `priority` for pools that need p0 first under overload.
  */
 
 import { z } from "zod";
