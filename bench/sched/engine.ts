@@ -45,6 +45,14 @@ export interface EngineParams {
   prefixHitRate: number;
   /** Prompt prefix shared by all programs (the system prompt), cached across programs. */
   systemPromptTokens: number;
+  /**
+   * Backfilling: when the request at the head of admission does not fit the free KV, how many
+   * later picks may be admitted around it if they fit. 0: the head blocks admission (vLLM's
+   * scheduler stops at the first waiting request it cannot allocate).
+   */
+  backfillLookahead: number;
+  /** Requests that may go around one waiting head before admission waits for it. */
+  backfillMaxSkips: number;
 }
 
 /**
@@ -61,6 +69,8 @@ export const DEFAULT_ENGINE: EngineParams = {
   quantumTokens: 128,
   prefixHitRate: 0.9,
   systemPromptTokens: 128,
+  backfillLookahead: 0,
+  backfillMaxSkips: 64,
 };
 
 /** Duration of one iteration. */

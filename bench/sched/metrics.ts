@@ -107,3 +107,27 @@ export function fairness(
   }
   return { jain: windows === 0 ? Number.NaN : total / windows, windows, maxServiceGap };
 }
+
+/** Two-sided 95% Student t quantiles for 1..30 degrees of freedom. */
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+  2.045, 2.042,
+];
+
+/**
+ * Mean and the half-width of its 95% confidence interval (Student t, n − 1 degrees of freedom;
+ * the normal 1.96 beyond 30). The half-width is NaN for fewer than two values.
+ *
+ * @example meanCi95([0.5, 0.6, 0.7]) // { mean: 0.6, halfWidth: 0.248… }
+ */
+export function meanCi95(values: readonly number[]): { mean: number; halfWidth: number } {
+  const n = values.length;
+  const m = mean(values);
+  if (n < 2) return { mean: m, halfWidth: Number.NaN };
+  let ss = 0;
+  for (const v of values) ss += (v - m) ** 2;
+  const sd = Math.sqrt(ss / (n - 1));
+  const t = T95[n - 2] ?? 1.96;
+  return { mean: m, halfWidth: (t * sd) / Math.sqrt(n) };
+}

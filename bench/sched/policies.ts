@@ -25,11 +25,13 @@ export function benchPolicies(tenantWeights: Record<string, number>): BenchPolic
     { label: "token-budget", make: () => createPolicy("token-budget") },
     { label: "vtc", make: () => createPolicy("vtc", { tenantWeights }) },
     { label: "plas", make: () => createPolicy("plas") },
+    { label: "atlas", make: () => createPolicy("atlas") },
     { label: "composite", make: () => createPolicy("composite", { tenantWeights }) },
     {
       label: "composite-class-first",
       make: () => createPolicy("composite", { tenantWeights, nesting: "class-first" }),
     },
+    { label: "fair-plas", make: () => createPolicy("fair-plas", { tenantWeights }) },
     { label: "srpt-oracle", make: (oracle) => new SrptOracle(oracle) },
   ];
 }

@@ -264,6 +264,15 @@ const ENGINE: EngineParams = DEFAULT_ENGINE;
  * leaves ~4 GB, about 32k tokens of KV, so memory, not the batch cap, limits the batch.
  */
 const SMALL_KV_ENGINE: EngineParams = { ...DEFAULT_ENGINE, kvCapacityTokens: 32_000 };
+/**
+ * The same engine admitting around a head that does not fit the free KV (up to 8 later picks,
+ * and at most 64 around one head): what an engine scheduler could do that vLLM's does not.
+ */
+const BACKFILL_ENGINE: EngineParams = {
+  ...SMALL_KV_ENGINE,
+  backfillLookahead: 8,
+  backfillMaxSkips: 64,
+};
 
 const LOADS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
 const QUICK_LOADS = [0.5, 0.8, 0.95];
@@ -289,6 +298,21 @@ export const SCENARIOS: Scenario[] = [
           rho,
           workload(0, S1_MIX),
           SMALL_KV_ENGINE,
+          (quick ? 15 : 40) * MIN,
+        ),
+      ),
+  },
+  {
+    name: "mixed-engine-kv-backfill",
+    backend: `engine B=${BACKFILL_ENGINE.maxBatch}, KV ${BACKFILL_ENGINE.kvCapacityTokens / 1_000}k tokens, backfill ${BACKFILL_ENGINE.backfillLookahead}`,
+    description: `mixed-engine-kv on an engine that backfills: a request that fits the free KV may be admitted around a head that does not (up to ${BACKFILL_ENGINE.backfillLookahead} picks ahead, ${BACKFILL_ENGINE.backfillMaxSkips} around one head)`,
+    cases: (quick) =>
+      (quick ? QUICK_LOADS : LOADS).map((rho) =>
+        engineCase(
+          "mixed-engine-kv-backfill",
+          rho,
+          workload(0, S1_MIX),
+          BACKFILL_ENGINE,
           (quick ? 15 : 40) * MIN,
         ),
       ),

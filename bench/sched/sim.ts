@@ -160,6 +160,12 @@ export interface SimResult {
      * program takes at least that long, so no policy's p95 can be below it.
      */
     p95IsolatedMs: number;
+    /**
+     * P95 over the measured programs of their token latency on an idle backend (isolated
+     * completion time / output tokens): how low p95 token latency could go if no program ever
+     * waited for or shared the backend.
+     */
+    p95IsolatedTokenLatencyMs: number;
     maxWaitByClassMs: number[];
     fairWindows: number;
     maxServiceGap: number;
@@ -232,6 +238,12 @@ interface Call {
   evicted: boolean;
 }
 
+/** Engine mode: a picked request waiting for KV, and how often later ones went around it. */
+interface Waiting {
+  d: Extract<Decision, { kind: "run" }>;
+  skips: number;
+}
+
 /** A call running on the engine for one quantum. */
 interface Segment {
   call: Call;
@@ -287,6 +299,12 @@ class Simulation {
   private readonly agentRuns: number[] = [];
   /** Picked but waiting for tokens/min: sent before anything else is picked. */
   private head: Extract<Decision, { kind: "run" }> | null = null;
+  /**
+   * Engine mode: picked but waiting for KV, oldest first. With no backfill it holds at most the
+   * head, which blocks admission behind it; with backfill, up to `backfillLookahead` later picks
+   * may be admitted around it.
+   */
+  private readonly room: Waiting[] = [];
   private wakeAtUs = Number.POSITIVE_INFINITY;
   private nowUs = 0;
   private inversions = 0;
@@ -384,7 +402,7 @@ class Simulation {
         break;
       case Kind.StepReady: {
         const { prog, branch } = e.ref as { prog: Program; branch: number };
-        if (prog.status === "running") this.advanceBranch(prog, branch);
+        if (prog.status === "running") this.stepReady(prog, branch);
         break;
       }
       case Kind.Retry: {
@@ -550,6 +568,8 @@ class Simulation {
       maxOutputTokens: this.c.client.maxOutputTokens,
       budgetTokens: prog.spec.budgetTokens,
       spentTokens: prog.spentTokens,
+      // A branch of a tree-search level is a thread of its program (ATLAS follows them).
+      threadId: `${prog.stage}.${branch}`,
     };
     const call: Call = {
       prog,
@@ -583,18 +603,25 @@ class Simulation {
         this.c.backend,
       );
     }
-    const steps = prog.spec.stages[prog.stage]?.[call.branch] as StepSpec[];
-    const next = (prog.branchStep[call.branch] as number) + 1;
-    prog.branchStep[call.branch] = next;
-    if (next < steps.length) {
-      if (call.step.gapUs > 0) {
-        this.events.push(this.nowUs + call.step.gapUs, Kind.StepReady, prog.idx, {
-          prog,
-          branch: call.branch,
-        });
-      } else {
-        this.advanceBranch(prog, call.branch);
-      }
+    prog.branchStep[call.branch] = (prog.branchStep[call.branch] as number) + 1;
+    if (call.step.gapUs > 0) {
+      this.events.push(this.nowUs + call.step.gapUs, Kind.StepReady, prog.idx, {
+        prog,
+        branch: call.branch,
+      });
+      return;
+    }
+    this.stepReady(prog, call.branch);
+  }
+
+  /**
+   * The tool (or approval) after a branch's step is over: issue its next step, or end the
+   * branch (its last step, or a denied approval), starting the next stage after the last one.
+   */
+  private stepReady(prog: Program, branch: number): void {
+    const steps = prog.spec.stages[prog.stage]?.[branch] as StepSpec[];
+    if ((prog.branchStep[branch] as number) < steps.length) {
+      this.advanceBranch(prog, branch);
       return;
     }
     prog.pendingBranches--;
@@ -608,24 +635,35 @@ class Simulation {
     for (const taskId of prog.queued) {
       const task = this.policy.remove(taskId);
       if (task) this.dequeued(task);
-      if (this.head?.task.taskId !== taskId) this.calls.delete(taskId);
+      if (!this.isPicked(taskId)) this.calls.delete(taskId);
     }
     prog.queued.clear();
     if (this.head && this.head.task.processId === prog.id) {
-      // Picked but not yet sent: give back what the pick reserved.
-      this.policy.charge(
-        this.head.task,
-        { inputTokens: 0, outputTokens: 0, runMs: 0 },
-        this.nowMs(),
-      );
-      this.dequeued(this.head.task);
-      this.calls.delete(this.head.task.taskId);
+      this.unpick(this.head.task);
       this.head = null;
+    }
+    for (let i = this.room.length - 1; i >= 0; i--) {
+      const task = (this.room[i] as Waiting).d.task;
+      if (task.processId !== prog.id) continue;
+      this.unpick(task);
+      this.room.splice(i, 1);
     }
     if (prog.inFlight === 0) this.retire(prog);
     if (prog.agent >= 0 && this.nowUs < this.c.durationUs) {
       this.events.push(this.nowUs, Kind.AgentStart, prog.agent);
     }
+  }
+
+  /** Picked but not yet sent or admitted. */
+  private isPicked(taskId: string): boolean {
+    return this.head?.task.taskId === taskId || this.room.some((w) => w.d.task.taskId === taskId);
+  }
+
+  /** A picked request of an ended program: give back what the pick reserved. */
+  private unpick(task: SchedTask): void {
+    this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, this.nowMs());
+    this.dequeued(task);
+    this.calls.delete(task.taskId);
   }
 
   /** Last call of an ended program returned: the policy may forget it. */
@@ -865,11 +903,13 @@ class Simulation {
     const p = this.engine as EngineParams;
     const s = this.stretch;
     if (!s) {
-      if (this.head || this.policy.size() > 0) this.engineBoundary();
+      if (this.room.length > 0 || this.policy.size() > 0) this.engineBoundary();
       return;
     }
-    // New work can only join at an iteration boundary, and only if there is room for it.
-    if (!this.engineDirty || this.head || this.running.size >= p.maxBatch) return;
+    // New work can only join at an iteration boundary, and only if there is room for it (and,
+    // with a head waiting for KV, only if it may go around it).
+    if (!this.engineDirty || this.room.length > p.backfillLookahead) return;
+    if (this.running.size >= p.maxBatch) return;
     if (this.kvUsed >= p.kvCapacityTokens) return;
     const next = Math.max(1, Math.ceil((this.nowUs - s.startUs) / s.iterUs));
     if (s.startD + next >= s.endD) return;
@@ -917,8 +957,15 @@ class Simulation {
 
     let prefillTokens = 0;
     let prefilling = 0;
+    // Candidates in the order picked: the room first (oldest first), then new picks.
+    let i = 0;
     while (this.running.size < p.maxBatch) {
-      if (!this.head) {
+      // Nothing more goes around a head that has been bypassed too often: it is next.
+      if (i > 0 && (this.room[0] as Waiting).skips >= p.backfillMaxSkips) break;
+      let w = this.room[i];
+      if (!w) {
+        // Pick more only while the room has space.
+        if (this.room.length > p.backfillLookahead) break;
         const picked = this.policy.pick(nowMs);
         if (!picked) break;
         this.hash.int(this.byId.get(picked.task.processId)?.idx ?? -1);
@@ -928,12 +975,14 @@ class Simulation {
           this.calls.delete(picked.task.taskId);
           const prog = this.byId.get(picked.task.processId);
           if (prog) this.endProgram(prog, "budget_exhausted");
+          i = 0;
           continue;
         }
         this.countInversion(picked.task.priority);
-        this.head = picked;
+        w = { d: picked, skips: 0 };
+        this.room.push(w);
       }
-      const d = this.head;
+      const d = w.d;
       const call = this.calls.get(d.task.taskId) as Call;
       const cap =
         call.generated === 0
@@ -942,10 +991,14 @@ class Simulation {
       const tokens = Math.max(1, Math.min(p.quantumTokens, cap - call.generated));
       const kv = call.step.prefillTokens + call.generated + tokens;
       if (this.running.size > 0 && kv > p.kvCapacityTokens - this.kvUsed) {
+        // It waits for KV: at the head it blocks admission behind it, as an engine's FCFS
+        // admission does, unless the engine backfills around it.
         st.kvStalls++;
-        break; // it waits at the head for KV, as an engine's FCFS admission would
+        i++;
+        continue;
       }
-      this.head = null;
+      this.room.splice(i, 1);
+      if (i > 0) (this.room[0] as Waiting).skips++;
       this.dequeued(d.task);
       call.outputCap = Math.max(cap, call.generated + 1);
       const prefill = this.admit(call, d.task, tokens, kv);
@@ -1080,6 +1133,10 @@ class Simulation {
       completed.map((p) => p.isolatedUs / US_PER_MS),
       0.95,
     );
+    const p95IsolatedTokenLatencyMs = percentile(
+      completed.map((p) => p.isolatedUs / US_PER_MS / Math.max(1, p.spec.outputTokens)),
+      0.95,
+    );
     const tokenLatency = completed.map(
       (p) => (p.endUs - p.arrivalUs) / US_PER_MS / Math.max(1, p.spec.outputTokens),
     );
@@ -1131,6 +1188,7 @@ class Simulation {
         p99ByClassMs: p99ByClassMs.map((v) => round(v, 1)),
         p95ByKindMs,
         p95IsolatedMs: round(p95IsolatedMs, 1),
+        p95IsolatedTokenLatencyMs: round(p95IsolatedTokenLatencyMs, 3),
         maxWaitByClassMs: this.maxWaitByClassUs.map((v) => round(v / US_PER_MS, 1)),
         fairWindows: fair.windows,
         maxServiceGap: round(fair.maxServiceGap, 1),

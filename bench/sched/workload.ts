@@ -11,7 +11,10 @@ import { clampInt, intBetween, lognormal, lognormalMean, weightedIndex } from ".
 export const PROGRAM_KINDS = ["chat", "react", "mcts", "coding"] as const;
 export type ProgramKind = (typeof PROGRAM_KINDS)[number];
 
-/** One model call and the tool (or approval) time that follows it before the next step. */
+/**
+ * One model call and the tool (or approval) time that follows it. On a branch's last step a
+ * non-zero gap is a denied approval: the branch ends once the human has answered.
+ */
 export interface StepSpec {
   prefillTokens: number;
   decodeTokens: number;
@@ -54,17 +57,30 @@ const UNDER_BUDGET_FACTOR = 0.5;
 
 type ToolKind = "generic" | "http_fetch" | "sandbox_exec";
 
-/** Tool time: lognormal (generic: median 400 ms, P99 15 s), 1% hangs reaped at the timeout, 5% wait for an approval. */
-function toolGapUs(rng: Rng, kind: ToolKind): number {
-  if (rng.nextFloat() < 0.01) return WORKLOAD_LIMITS.toolTimeoutUs;
+/** One tool call after a model call: how long it takes, and whether a human denied it. */
+interface ToolGap {
+  gapUs: number;
+  /** A destructive call the human denied: that branch of the program ends (BENCH-SCHED §3). */
+  denied: boolean;
+}
+
+/**
+ * Tool time: lognormal (generic: median 400 ms, P99 15 s), 1% hangs reaped at the timeout, 5%
+ * wait for an approval (median 30 s), of which 10% are denied.
+ */
+function toolGap(rng: Rng, kind: ToolKind): ToolGap {
+  if (rng.nextFloat() < 0.01) return { gapUs: WORKLOAD_LIMITS.toolTimeoutUs, denied: false };
   let ms: number;
   if (kind === "http_fetch") ms = lognormal(rng, 300, 1.0);
   else if (kind === "sandbox_exec") ms = lognormal(rng, 3_000, 1.0);
   else ms = lognormal(rng, 400, Math.log(15_000 / 400) / 2.326);
-  // A destructive call waits for a human (median 30 s); a denial is returned to the model, so
-  // the program goes on either way.
-  if (rng.nextFloat() < 0.05) ms += lognormal(rng, 30_000, 1.0);
-  return Math.min(WORKLOAD_LIMITS.maxGapUs, Math.round(ms * 1_000));
+  // A destructive call waits for a human (median 30 s); a denial ends that branch.
+  let denied = false;
+  if (rng.nextFloat() < 0.05) {
+    ms += lognormal(rng, 30_000, 1.0);
+    denied = rng.nextFloat() < 0.1;
+  }
+  return { gapUs: Math.min(WORKLOAD_LIMITS.maxGapUs, Math.round(ms * 1_000)), denied };
 }
 
 function chat(shape: Rng, tokens: Rng): StepSpec[][][] {
@@ -88,12 +104,16 @@ function react(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
   const calls = clampInt(lognormalMean(shape, 10.8, 0.6), 1, 70);
   const steps: StepSpec[] = [];
   for (let i = 0; i < calls; i++) {
-    steps.push({
-      prefillTokens: clampInt(lognormalMean(tokens, 735, 0.5), 32, 32_000),
-      decodeTokens: clampInt(lognormalMean(tokens, 34, 0.6), 1, WORKLOAD_LIMITS.maxOutputTokens),
-      gapUs:
-        i + 1 < calls ? toolGapUs(tools, tools.nextFloat() < 0.5 ? "http_fetch" : "generic") : 0,
-    });
+    const prefillTokens = clampInt(lognormalMean(tokens, 735, 0.5), 32, 32_000);
+    const decodeTokens = clampInt(
+      lognormalMean(tokens, 34, 0.6),
+      1,
+      WORKLOAD_LIMITS.maxOutputTokens,
+    );
+    const tool =
+      i + 1 < calls ? toolGap(tools, tools.nextFloat() < 0.5 ? "http_fetch" : "generic") : null;
+    steps.push({ prefillTokens, decodeTokens, gapUs: tool?.gapUs ?? 0 });
+    if (tool?.denied) break;
   }
   return [[steps]];
 }
@@ -108,7 +128,7 @@ function mcts(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
       const depth = intBetween(shape, 4, 8);
       const steps: StepSpec[] = [];
       for (let s = 0; s < depth; s++) {
-        const tool = s + 1 < depth && tools.nextFloat() < 0.5;
+        const tool = s + 1 < depth && tools.nextFloat() < 0.5 ? toolGap(tools, "generic") : null;
         steps.push({
           prefillTokens: clampInt(lognormalMean(tokens, 467, 0.5), 32, 32_000),
           decodeTokens: clampInt(
@@ -116,8 +136,9 @@ function mcts(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
             1,
             WORKLOAD_LIMITS.maxOutputTokens,
           ),
-          gapUs: tool ? toolGapUs(tools, "generic") : 0,
+          gapUs: tool?.gapUs ?? 0,
         });
+        if (tool?.denied) break;
       }
       branches.push(steps);
     }
@@ -132,12 +153,14 @@ function coding(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
   let context = 4_000;
   for (let i = 0; i < calls; i++) {
     const decode = clampInt(lognormal(tokens, 600, 0.5), 200, 2_000);
+    const tool =
+      i + 1 < calls ? toolGap(tools, tools.nextFloat() < 0.6 ? "sandbox_exec" : "generic") : null;
     steps.push({
       prefillTokens: Math.min(WORKLOAD_LIMITS.codingPrefillMaxTokens, context),
       decodeTokens: decode,
-      gapUs:
-        i + 1 < calls ? toolGapUs(tools, tools.nextFloat() < 0.6 ? "sandbox_exec" : "generic") : 0,
+      gapUs: tool?.gapUs ?? 0,
     });
+    if (tool?.denied) break;
     context += decode + clampInt(lognormalMean(tokens, 400, 0.8), 0, 8_000);
   }
   return [[steps]];

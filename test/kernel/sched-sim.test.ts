@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND } from "../../bench/sched/backend";
+import { measureDecisionCosts, QueuedPool } from "../../bench/sched/cost";
 import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
-import { runSim, type SimConfig } from "../../bench/sched/sim";
-import { createPolicy } from "../../src/kernel/scheduler";
+import { meanCi95 } from "../../bench/sched/metrics";
+import { summariseGate } from "../../bench/sched/seeds";
+import { runSim, type SimConfig, type SimResult } from "../../bench/sched/sim";
+import { generateProgram } from "../../bench/sched/workload";
+import { createPolicy, POLICY_NAMES } from "../../src/kernel/scheduler";
 
 // A small run of the benchmark's simulator (the same module `bench/sched/main.ts` drives), so
 // determinism is pinned in CI without the benchmark's wall-clock cost.
@@ -117,6 +121,36 @@ describe("bench/sched simulator, engine mode (model B)", () => {
     expect(r.failureRate).toBe(0);
   });
 
+  it("never reports a p95 below the idle-backend floor, for completion or token latency", () => {
+    for (const policy of ["fcfs", "plas", "composite"] as const) {
+      const r = runSim(engineConfig(3, policy));
+      expect(r.extras.completed).toBe(r.extras.measured);
+      expect(r.p95Ms).toBeGreaterThanOrEqual(r.extras.p95IsolatedMs);
+      expect(r.p95TokenLatencyMs).toBeGreaterThanOrEqual(r.extras.p95IsolatedTokenLatencyMs);
+      expect(r.extras.p95IsolatedTokenLatencyMs).toBeGreaterThan(0);
+    }
+  });
+
+  it("backfills around a head that does not fit the free KV, deterministically", () => {
+    // Short of KV rather than of batch slots, so heads do wait for memory.
+    const kvBound = { maxBatch: 64, kvCapacityTokens: 6_000 };
+    const blocked = runSim(engineConfig(3, "fcfs", kvBound));
+    const backfill = runSim(engineConfig(3, "fcfs", { ...kvBound, backfillLookahead: 4 }));
+    expect(blocked.extras.engine?.kvStalls).toBeGreaterThan(0);
+    expect(runSim(engineConfig(3, "fcfs", { ...kvBound, backfillLookahead: 4 }))).toEqual(backfill);
+    expect(backfill.extras.completed).toBe(backfill.extras.measured);
+    // Requests that fit go around the head: the batch is fuller and programs finish sooner.
+    expect(backfill.extras.engine?.meanBatch).toBeGreaterThan(
+      blocked.extras.engine?.meanBatch ?? 0,
+    );
+    expect(backfill.p95TokenLatencyMs).toBeLessThan(blocked.p95TokenLatencyMs);
+    // With no skips allowed around a head, backfill is the blocking engine again.
+    const noSkips = runSim(
+      engineConfig(3, "fcfs", { ...kvBound, backfillLookahead: 4, backfillMaxSkips: 0 }),
+    );
+    expect(noSkips.p95TokenLatencyMs).toBe(blocked.p95TokenLatencyMs);
+  });
+
   it("never preempts when the engine has room for every sequence", () => {
     for (const policy of ["fcfs", "plas", "composite"] as const) {
       const r = runSim(engineConfig(3, policy, { maxBatch: 1_000, kvCapacityTokens: 10_000_000 }));
@@ -127,6 +161,87 @@ describe("bench/sched simulator, engine mode (model B)", () => {
       expect(r.p95Ms).toBe(
         runSim(engineConfig(3, "fcfs", { maxBatch: 1_000, kvCapacityTokens: 10_000_000 })).p95Ms,
       );
+    }
+  });
+});
+
+describe("bench/sched workload", () => {
+  it("ends a branch at a denied approval, after the human's answer (BENCH-SCHED §3)", () => {
+    const params = { mix: [0, 1, 0, 0], priorityShares: [0.2, 0.6, 0.2], underBudgetFraction: 0 };
+    let denied = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const spec = generateProgram(1, `0.${i}`, 0, params, DEFAULT_BACKEND);
+      const steps = spec.stages[0]?.[0] ?? [];
+      const last = steps[steps.length - 1];
+      // A react agent has no tool after its last call, unless a denial cut the chain there.
+      if (last && last.gapUs > 0) denied++;
+    }
+    // 10.8 calls a program, 5% of tools need approval, 10% of those are denied: ~4% of programs.
+    expect(denied).toBeGreaterThan(20);
+    expect(denied).toBeLessThan(200);
+  });
+});
+
+describe("bench/sched gate over seeds", () => {
+  const row = (seed: number, policy: string, tokMs: number, floorMs: number): SimResult =>
+    ({
+      scenario: "s",
+      seed,
+      policy,
+      load: 0.8,
+      p95Ms: tokMs * 10,
+      p95TokenLatencyMs: tokMs,
+      extras: { p95IsolatedTokenLatencyMs: floorMs, p95IsolatedMs: floorMs * 10 },
+    }) as SimResult;
+
+  it("reads every policy against FCFS of the same seed, with the worst seed and a 95% CI", () => {
+    const rows = [
+      row(1, "fcfs", 100, 50),
+      row(1, "plas", 50, 50),
+      row(1, "fair-plas", 55, 50),
+      row(2, "fcfs", 200, 150),
+      row(2, "plas", 160, 150),
+      row(2, "fair-plas", 200, 150),
+    ];
+    const g = summariseGate(rows, "p95TokenLatencyMs", 0.6, "fair-plas");
+    expect(g?.seeds).toEqual([1, 2]);
+    expect(g?.policies.plas?.perSeed).toEqual([0.5, 0.8]);
+    expect(g?.policies.plas?.worst).toBe(0.8);
+    expect(g?.policies.plas?.worstSeed).toBe(2);
+    expect(g?.policies.plas?.heldSeeds).toBe(1);
+    expect(g?.floor.perSeed).toEqual([0.5, 0.75]);
+    expect(g?.best).toBe("plas");
+    expect(g?.defaultPolicy).toBe("fair-plas");
+    expect(g?.defaultVsPlas?.perSeed).toEqual([1.1, 1.25]);
+    // Two seeds: t = 12.706, sd of [0.5, 0.8] = 0.2121…, so ±1.906.
+    expect(g?.policies.plas?.ci95).toBeCloseTo(1.906, 3);
+    expect(meanCi95([3]).halfWidth).toBeNaN();
+  });
+});
+
+describe("bench/sched decision cost", () => {
+  it("keeps every policy's pool at its size while it serves, so each decision sees the full queue", () => {
+    const makers = new Map(
+      POLICY_NAMES.map((name) => [name, () => createPolicy(name, {} as never)] as const),
+    );
+    let ticks = 0;
+    const clocks = { cpuUs: () => ticks++, wallNs: () => BigInt(ticks++) * 1_000n };
+    const options = {
+      queued: 500,
+      batchPicks: 20,
+      batches: 3,
+      warmupCycles: 50,
+      seed: 1,
+      tenantWeights: [1, 1, 2, 4],
+      priorityShares: [0.2, 0.6, 0.2],
+    };
+    const results = measureDecisionCosts(makers, options, clocks);
+    expect([...results.keys()]).toEqual(POLICY_NAMES);
+    for (const r of results.values()) expect(r.batches).toBe(3);
+    for (const name of POLICY_NAMES) {
+      const pool = new QueuedPool(() => createPolicy(name, {} as never), options);
+      for (let i = 0; i < 2_000; i++) pool.cycle();
+      expect(pool.policy.size()).toBe(500);
     }
   });
 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/kernel/capacity/random";
 import { KernelError } from "../../src/kernel/errors";
 import {
+  BudgetLedger,
+  createAtlasPolicy,
   createCompositePolicy,
+  createFairPlasPolicy,
   createFcfsPolicy,
   createMlfqPolicy,
   createPlasPolicy,
@@ -11,8 +14,10 @@ import {
   createRoundRobinPolicy,
   createTokenBudgetPolicy,
   createVtcPolicy,
+  DEFAULT_POLICY,
   type Decision,
   IndexedHeap,
+  MAX_THREADS_PER_PROGRAM,
   POLICY_NAMES,
   PolicyConfigSchema,
   type SchedPolicy,
@@ -20,6 +25,7 @@ import {
   switchPolicy,
   ZERO_USAGE,
 } from "../../src/kernel/scheduler";
+import { PoolConfigSchema } from "../../src/kernel/scheduler/pool-config";
 
 let nextId = 0;
 function task(overrides: Partial<SchedTask> = {}): SchedTask {
@@ -76,6 +82,34 @@ describe("IndexedHeap", () => {
     expect(popped[0]).toBe(-1);
     expect(popped).toEqual([...popped].sort((a, b) => a - b));
   });
+
+  it("visitWhile visits exactly the items within a bound of the minimum, minimum first", () => {
+    const heap = new IndexedHeap<{ id: string; key: number }>(
+      (a, b) => a.key < b.key,
+      (x) => x.id,
+    );
+    const rng = createRng(11);
+    for (let i = 0; i < 300; i++)
+      heap.push({ id: `k${i}`, key: Math.floor(rng.nextFloat() * 1e6) });
+    const min = heap.peek()?.key as number;
+    const seen: number[] = [];
+    heap.visitWhile(
+      (x) => x.key <= min + 100_000,
+      (x) => seen.push(x.key),
+      1_000,
+    );
+    const expected = heap.values().filter((x) => x.key <= min + 100_000).length;
+    expect(seen[0]).toBe(min);
+    expect(seen).toHaveLength(expected);
+    expect(seen.every((k) => k <= min + 100_000)).toBe(true);
+    const capped: number[] = [];
+    heap.visitWhile(
+      () => true,
+      (x) => capped.push(x.key),
+      5,
+    );
+    expect(capped).toHaveLength(5);
+  });
 });
 
 describe("fcfs", () => {
@@ -101,6 +135,8 @@ describe("fcfs", () => {
     const p = createFcfsPolicy();
     expect(() => p.enqueue(task({ inputTokens: -1 }), 0)).toThrow(KernelError);
     expect(() => p.enqueue(task({ priority: 3 }), 0)).toThrow(KernelError);
+    expect(() => p.enqueue(task({ threadId: "" }), 0)).toThrow(KernelError);
+    expect(p.enqueue(task({ threadId: "0.3" }), 0)).toEqual({ ok: true });
   });
 });
 
@@ -293,6 +329,28 @@ describe("token budget", () => {
   });
 });
 
+describe("budget ledger", () => {
+  it("forgets only the ended process's reservations, and keeps them across export", () => {
+    const ledger = new BudgetLedger();
+    const a1 = task({ processId: "a", budgetTokens: 1_000 });
+    const a2 = task({ processId: "a", budgetTokens: 1_000 });
+    const b1 = task({ processId: "b", budgetTokens: 1_000 });
+    ledger.reserve(a1, 100);
+    ledger.reserve(a2, 200);
+    ledger.reserve(b1, 300);
+    const copy = new BudgetLedger();
+    copy.importState(JSON.parse(JSON.stringify(ledger.exportState())));
+    for (const l of [ledger, copy]) {
+      l.forget("a");
+      expect(l.exportState().reservations.map((r) => r.taskId)).toEqual([b1.taskId]);
+      expect(l.free("b")).toBe(700);
+      l.settle(b1, 250);
+      expect(l.exportState().reservations).toEqual([]);
+      expect(l.free("b")).toBe(750);
+    }
+  });
+});
+
 describe("vtc", () => {
   /** Serves one request at a time to completion; returns weighted service per tenant. */
   function serve(p: SchedPolicy, steps: number, refill: (nowMs: number) => void) {
@@ -387,6 +445,200 @@ describe("plas", () => {
   });
 });
 
+describe("plas class weights and rank", () => {
+  it("counts a class's service ÷ its weight, so p0 keeps its queue longer than p2", () => {
+    const p = createPlasPolicy({ levelsTokens: [1_000], classWeights: [4, 2, 1] });
+    for (const [processId, priority] of [
+      ["batch", 2],
+      ["interactive", 0],
+    ] as const) {
+      enqueueAll(p, [task({ processId, priority })]);
+      const d = run(p.pick(0));
+      p.charge(d.task, { inputTokens: 3_000, outputTokens: 0, runMs: 1 }, 0);
+    }
+    // 3,000 tokens: 750 for p0 (still level 0), 3,000 for p2 (level 1).
+    const batch = task({ processId: "batch", priority: 2, taskId: "batch" });
+    const interactive = task({ processId: "interactive", priority: 0, taskId: "interactive" });
+    enqueueAll(p, [batch, interactive]);
+    expect(pickAll(p)).toEqual(["interactive", "batch"]);
+  });
+
+  it("ranks the head it would pick: level first, then the oldest, null when empty", () => {
+    const p = createPlasPolicy({ levelsTokens: [1_000], minStarvationMs: 60_000 });
+    expect(p.peekRank(0)).toBeNull();
+    enqueueAll(p, [task({ processId: "heavy" })]);
+    const d = run(p.pick(0));
+    p.charge(d.task, { inputTokens: 5_000, outputTokens: 0, runMs: 1 }, 0);
+    const q = createPlasPolicy({ levelsTokens: [1_000], minStarvationMs: 60_000 });
+    enqueueAll(p, [task({ processId: "heavy" })], 10);
+    enqueueAll(q, [task({ processId: "fresh" })], 20);
+    // A level-1 head ranks after a level-0 head, whatever their ages.
+    expect(p.peekRank(30) as number).toBeGreaterThan(q.peekRank(30) as number);
+    enqueueAll(p, [task({ processId: "light" })], 30);
+    // Now p's head is the level-0 request queued at 30: after q's, queued at 20.
+    expect(p.peekRank(30) as number).toBeGreaterThan(q.peekRank(30) as number);
+    expect(p.peekRank(30)).toBe(30);
+    expect(run(p.pick(30)).task.processId).toBe("light");
+  });
+});
+
+describe("vtc with slack", () => {
+  /** Tenant a's program has consumed much (PLAS level 1); b's programs are fresh. */
+  function setup(slackTokens: number): SchedPolicy {
+    const p = createVtcPolicy({ tenantWeights: { a: 1, b: 1 }, slackTokens }, () =>
+      createPlasPolicy({ levelsTokens: [1_000] }),
+    );
+    enqueueAll(p, [task({ tenantId: "a", processId: "long" })]);
+    const d = run(p.pick(0));
+    p.charge(d.task, { inputTokens: 5_000, outputTokens: 0, runMs: 1 }, 0);
+    // Both tenants back to equal counters: b arrives (lift rule) while a is idle.
+    for (let i = 0; i < 6; i++) p.enqueue(task({ tenantId: "a", processId: "long" }), 1);
+    for (let i = 0; i < 6; i++) p.enqueue(task({ tenantId: "b", processId: `short${i}` }), 1);
+    return p;
+  }
+
+  it("runs the most urgent request among tenants within the slack, then restores the share", () => {
+    const order = (p: SchedPolicy) => {
+      const tenants: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const d = run(p.pick(2));
+        tenants.push(d.task.tenantId);
+        p.charge(d.task, { inputTokens: 100, outputTokens: 0, runMs: 1 }, 2);
+      }
+      return tenants.join("");
+    };
+    // Strict VTC alternates; with 250 tokens of slack b's fresh programs (level 0) run first
+    // until b leads a by more than the slack, then a catches up.
+    expect(order(setup(0))).toBe("abababab");
+    expect(order(setup(250))).toBe("bbbababa");
+  });
+
+  it("keeps weighted service within the slack plus the VTC bound against a noisy tenant", () => {
+    const slackTokens = 2_000;
+    const p = createVtcPolicy({ tenantWeights: { noisy: 1, quiet: 2 }, slackTokens }, () =>
+      createPlasPolicy(),
+    );
+    const rng = createRng(3);
+    for (let i = 0; i < 500; i++)
+      p.enqueue(task({ tenantId: "noisy", processId: "n", inputTokens: 50 + (i % 200) }), 0);
+    const service: Record<string, number> = { noisy: 0, quiet: 0 };
+    let maxGap = 0;
+    for (let nowMs = 0; nowMs < 400; nowMs++) {
+      if (p.size() < 500 || nowMs % 2 === 0)
+        p.enqueue(task({ tenantId: "quiet", inputTokens: 200 }), nowMs);
+      const d = run(p.pick(nowMs));
+      const out = Math.floor(rng.nextFloat() * 200);
+      p.charge(d.task, { inputTokens: d.task.inputTokens, outputTokens: out, runMs: 1 }, nowMs);
+      const w = d.task.tenantId === "noisy" ? 1 : 2;
+      service[d.task.tenantId] =
+        (service[d.task.tenantId] ?? 0) + (d.task.inputTokens + 2 * out) / w;
+      maxGap = Math.max(maxGap, Math.abs((service.noisy ?? 0) - (service.quiet ?? 0)));
+    }
+    expect(service.quiet ?? 0).toBeGreaterThan(0);
+    expect(maxGap).toBeLessThanOrEqual(slackTokens + 2 * 648);
+  });
+});
+
+describe("fair-plas", () => {
+  it("is the default policy of a pool", () => {
+    expect(DEFAULT_POLICY).toBe("fair-plas");
+    expect(PoolConfigSchema.parse({}).policy.name).toBe("fair-plas");
+  });
+
+  it("puts a short program of another tenant before a long one, and still ends budgets", () => {
+    const p = createFairPlasPolicy({ tenantWeights: { a: 1, b: 1 } });
+    enqueueAll(p, [task({ tenantId: "a", processId: "long" })]);
+    const d = run(p.pick(0));
+    p.charge(d.task, { inputTokens: 20_000, outputTokens: 0, runMs: 1 }, 0);
+    const long = task({ tenantId: "a", processId: "long", taskId: "long-2" });
+    const short = task({ tenantId: "b", processId: "short", taskId: "short-1", enqueuedAtMs: 5 });
+    enqueueAll(p, [long, short], 5);
+    expect(run(p.pick(5)).task.taskId).toBe("short-1");
+    const broke = task({ processId: "broke", budgetTokens: 50, spentTokens: 50 });
+    expect(p.enqueue(broke, 6)).toEqual({ ok: false, reason: "budget_exhausted" });
+  });
+});
+
+describe("atlas", () => {
+  /** Runs one request of `processId` on `threadId` and charges it `tokens` of input. */
+  function serve(p: SchedPolicy, processId: string, threadId: string | undefined, tokens: number) {
+    const t = task({ processId, ...(threadId === undefined ? {} : { threadId }) });
+    enqueueAll(p, [t]);
+    const d = run(p.pick(0));
+    expect(d.task.taskId).toBe(t.taskId);
+    p.charge(d.task, { inputTokens: tokens, outputTokens: 0, runMs: 100 }, 0);
+  }
+
+  it("ranks a program that fans out by its longest thread, where PLAS counts every thread", () => {
+    const levelsTokens = [5_000, 10_000];
+    const atlas = createAtlasPolicy({ levelsTokens });
+    const plas = createPlasPolicy({ levelsTokens });
+    for (const p of [atlas, plas]) {
+      // A tree search ran four parallel branches of 3,000 tokens each (12,000 in all, 3,000
+      // deep); a chain of calls ran 8,000 tokens.
+      enqueueAll(
+        p,
+        ["0.0", "0.1", "0.2", "0.3"].map((threadId) => task({ processId: "tree", threadId })),
+      );
+      for (let d = p.pick(0); d; d = p.pick(0)) {
+        p.charge(d.task, { inputTokens: 3_000, outputTokens: 0, runMs: 100 }, 0);
+      }
+      serve(p, "chain", undefined, 8_000);
+    }
+    const next = () => [
+      task({ processId: "chain", taskId: "chain-next" }),
+      task({ processId: "tree", taskId: "tree-next", threadId: "1.0" }),
+    ];
+    enqueueAll(atlas, next());
+    enqueueAll(plas, next());
+    // The tree's next level forks from its longest path (3,000: level 0); the chain is at 8,000.
+    expect(pickAll(atlas)).toEqual(["tree-next", "chain-next"]);
+    expect(pickAll(plas)).toEqual(["chain-next", "tree-next"]);
+  });
+
+  it("continues a thread from its own path, and a new thread from the program's longest", () => {
+    const p = createAtlasPolicy({ levelsTokens: [1_000, 2_000, 3_000] });
+    serve(p, "tree", "a", 2_500); // a: 2,500
+    serve(p, "tree", "b", 500); // b forks at 2,500 → 3,000
+    serve(p, "other", undefined, 1_500); // level 1
+    enqueueAll(p, [
+      task({ processId: "tree", taskId: "a2", threadId: "a" }), // 2,500: level 2
+      task({ processId: "tree", taskId: "b2", threadId: "b" }), // 3,000: level 3
+      task({ processId: "tree", taskId: "c1", threadId: "c" }), // forks at 3,000: level 3
+      task({ processId: "other", taskId: "o2" }),
+    ]);
+    expect(pickAll(p)).toEqual(["o2", "a2", "b2", "c1"]);
+  });
+
+  it("is exactly PLAS for requests that name no thread", () => {
+    const atlas = createAtlasPolicy({ levelsTokens: [1_000, 4_000] });
+    const plas = createPlasPolicy({ levelsTokens: [1_000, 4_000] });
+    const rng = createRng(5);
+    const order: string[][] = [[], []];
+    for (let i = 0; i < 400; i++) {
+      const proc = `p${Math.floor(rng.nextFloat() * 8)}`;
+      const input = Math.floor(rng.nextFloat() * 900);
+      const pickNow = rng.nextFloat() < 0.5;
+      [atlas, plas].forEach((p, k) => {
+        p.enqueue(task({ processId: proc, taskId: `t${i}`, enqueuedAtMs: i }), i);
+        if (!pickNow) return;
+        const d = run(p.pick(i));
+        order[k]?.push(d.task.taskId);
+        p.charge(d.task, { inputTokens: input, outputTokens: 0, runMs: 10 }, i);
+      });
+    }
+    expect(order[0]?.length).toBeGreaterThan(100);
+    expect(order[0]).toEqual(order[1]);
+  });
+
+  it("remembers at most MAX_THREADS_PER_PROGRAM threads of a program", () => {
+    const p = createAtlasPolicy();
+    for (let i = 0; i < MAX_THREADS_PER_PROGRAM + 10; i++) serve(p, "wide", `t${i}`, 1);
+    const state = p.exportState().data as { programs: { threads?: unknown[] }[] };
+    expect(state.programs[0]?.threads?.length).toBe(MAX_THREADS_PER_PROGRAM);
+  });
+});
+
 describe("composite", () => {
   it("shares between tenants before priority, so one tenant's p0 flood cannot starve another's p2", () => {
     const p = createCompositePolicy({ tenantWeights: { a: 1, b: 1 }, agingMs: null });
@@ -473,6 +725,7 @@ describe("registry and state", () => {
             maxOutputTokens: 1_000,
             budgetTokens: proc % 4 === 0 ? 20_000 : null,
             spentTokens: 0,
+            ...(i % 3 === 0 ? { threadId: `b${i % 4}` } : {}),
           },
           nowMs,
         );

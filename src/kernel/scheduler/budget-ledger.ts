@@ -32,6 +32,8 @@ export type LedgerState = z.infer<typeof LedgerStateSchema>;
 export class BudgetLedger {
   private readonly accounts = new Map<string, Account>();
   private readonly reservations = new Map<string, { processId: string; tokens: number }>();
+  /** The reservations of each process, so forgetting one does not scan every lease in flight. */
+  private readonly reservationsOf = new Map<string, Set<string>>();
 
   /**
    * Merges what a request says about its process: the budget it carries wins (it may have been
@@ -74,6 +76,7 @@ export class BudgetLedger {
     if (earlier) account.reservedTokens = Math.max(0, account.reservedTokens - earlier.tokens);
     account.reservedTokens += tokens;
     this.reservations.set(task.taskId, { processId: task.processId, tokens });
+    this.index(task.processId, task.taskId);
   }
 
   /** Ends a lease: releases its reservation and books what it really used. */
@@ -82,6 +85,7 @@ export class BudgetLedger {
     const held = this.reservations.get(task.taskId);
     if (held) {
       this.reservations.delete(task.taskId);
+      this.unindex(held.processId, task.taskId);
       account.reservedTokens = Math.max(0, account.reservedTokens - held.tokens);
     }
     account.spentTokens += usedTokens;
@@ -89,9 +93,8 @@ export class BudgetLedger {
 
   forget(processId: string): void {
     this.accounts.delete(processId);
-    for (const [taskId, r] of this.reservations) {
-      if (r.processId === processId) this.reservations.delete(taskId);
-    }
+    for (const taskId of this.reservationsOf.get(processId) ?? []) this.reservations.delete(taskId);
+    this.reservationsOf.delete(processId);
   }
 
   exportState(): LedgerState {
@@ -104,7 +107,24 @@ export class BudgetLedger {
   importState(state: LedgerState): void {
     this.accounts.clear();
     this.reservations.clear();
+    this.reservationsOf.clear();
     for (const { processId, ...a } of state.accounts) this.accounts.set(processId, a);
-    for (const { taskId, ...r } of state.reservations) this.reservations.set(taskId, r);
+    for (const { taskId, ...r } of state.reservations) {
+      this.reservations.set(taskId, r);
+      this.index(r.processId, taskId);
+    }
+  }
+
+  private index(processId: string, taskId: string): void {
+    const set = this.reservationsOf.get(processId);
+    if (set) set.add(taskId);
+    else this.reservationsOf.set(processId, new Set([taskId]));
+  }
+
+  private unindex(processId: string, taskId: string): void {
+    const set = this.reservationsOf.get(processId);
+    if (!set) return;
+    set.delete(taskId);
+    if (set.size === 0) this.reservationsOf.delete(processId);
   }
 }

@@ -31,6 +31,7 @@ export const SchedTaskSchema = z.object({
   maxOutputTokens: tokenCount,
   budgetTokens: z.number().int().min(0).nullable(),
   spentTokens: z.number().int().min(0),
+  threadId: z.string().min(1).max(256).optional(),
 });
 
 const isCount = (n: number, max: number) => Number.isInteger(n) && n >= 0 && n <= max;
@@ -48,7 +49,8 @@ export function assertTask(task: SchedTask): void {
     isCount(task.inputTokens, max) &&
     isCount(task.maxOutputTokens, max) &&
     isCount(task.spentTokens, Number.MAX_SAFE_INTEGER) &&
-    (task.budgetTokens === null || isCount(task.budgetTokens, Number.MAX_SAFE_INTEGER));
+    (task.budgetTokens === null || isCount(task.budgetTokens, Number.MAX_SAFE_INTEGER)) &&
+    (task.threadId === undefined || (task.threadId.length > 0 && task.threadId.length <= 256));
   if (!ok) {
     throw new KernelError("invalid_argument", "malformed scheduling request", {
       taskId: task.taskId,

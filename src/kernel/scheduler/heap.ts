@@ -1,10 +1,22 @@
 /**
  * A binary min-heap whose items can be found, re-keyed and removed by id in O(log n). Every
  * policy's hot path is built on it so that no decision scans the whole queue.
+ *
+ * Items sit in small nodes that carry their own array position, so a sift step writes a field
+ * instead of updating a map; the id map is touched once per push, pop or removal. Items are
+ * never modified (one object may sit in several heaps).
  */
+
+interface Node<T> {
+  item: T;
+  at: number;
+}
+
 export class IndexedHeap<T> {
-  private readonly items: T[] = [];
-  private readonly positions = new Map<string, number>();
+  private readonly nodes: Node<T>[] = [];
+  private readonly byId = new Map<string, Node<T>>();
+  /** Scratch for `visitWhile`, kept so a visit does not allocate. */
+  private readonly stack: number[] = [];
 
   /**
    * @param less strict order; ties must be broken (e.g. by a sequence number) so that the pop
@@ -17,111 +29,132 @@ export class IndexedHeap<T> {
   ) {}
 
   get size(): number {
-    return this.items.length;
+    return this.nodes.length;
   }
 
   has(id: string): boolean {
-    return this.positions.has(id);
+    return this.byId.has(id);
   }
 
   get(id: string): T | undefined {
-    const at = this.positions.get(id);
-    return at === undefined ? undefined : this.items[at];
+    return this.byId.get(id)?.item;
   }
 
   peek(): T | undefined {
-    return this.items[0];
+    return this.nodes[0]?.item;
   }
 
   /** Adds an item; its id must not be present. */
   push(item: T): void {
     const id = this.idOf(item);
-    if (this.positions.has(id)) throw new Error(`heap already holds ${id}`);
-    this.items.push(item);
-    this.positions.set(id, this.items.length - 1);
-    this.up(this.items.length - 1);
+    if (this.byId.has(id)) throw new Error(`heap already holds ${id}`);
+    const node: Node<T> = { item, at: this.nodes.length };
+    this.nodes.push(node);
+    this.byId.set(id, node);
+    this.up(node.at);
   }
 
   pop(): T | undefined {
-    const top = this.items[0];
+    const top = this.nodes[0];
     if (top === undefined) return undefined;
     this.removeAt(0);
-    return top;
+    return top.item;
   }
 
   remove(id: string): T | undefined {
-    const at = this.positions.get(id);
-    if (at === undefined) return undefined;
-    const item = this.items[at];
-    this.removeAt(at);
-    return item;
+    const node = this.byId.get(id);
+    if (node === undefined) return undefined;
+    this.removeAt(node.at);
+    return node.item;
   }
 
   /** Restores heap order after the key of item `id` changed in place. */
   update(id: string): void {
-    const at = this.positions.get(id);
-    if (at === undefined) return;
-    if (!this.up(at)) this.down(at);
+    const node = this.byId.get(id);
+    if (node === undefined) return;
+    if (!this.up(node.at)) this.down(node.at);
+  }
+
+  /**
+   * Visits the items for which `within` holds, parents before children, at most `limit` of
+   * them. A subtree whose root fails `within` is skipped whole, so when `within` selects the
+   * smallest keys (say, every item within some bound of the minimum) exactly those are visited,
+   * the minimum first, in O(visited) time and without allocating.
+   */
+  visitWhile(within: (item: T) => boolean, visit: (item: T) => void, limit: number): void {
+    const stack = this.stack;
+    stack.length = 0;
+    if (this.nodes.length > 0) stack.push(0);
+    let visited = 0;
+    while (stack.length > 0 && visited < limit) {
+      const at = stack.pop() as number;
+      const node = this.nodes[at];
+      if (node === undefined || !within(node.item)) continue;
+      visit(node.item);
+      visited++;
+      stack.push(2 * at + 2, 2 * at + 1);
+    }
   }
 
   /** The items in no particular order (for export). */
-  values(): readonly T[] {
-    return this.items;
+  values(): T[] {
+    return this.nodes.map((n) => n.item);
   }
 
   clear(): void {
-    this.items.length = 0;
-    this.positions.clear();
+    this.nodes.length = 0;
+    this.byId.clear();
   }
 
   private removeAt(at: number): void {
-    const item = this.items[at] as T;
-    this.positions.delete(this.idOf(item));
-    const last = this.items.pop() as T;
-    if (at === this.items.length) return;
-    this.items[at] = last;
-    this.positions.set(this.idOf(last), at);
+    const node = this.nodes[at] as Node<T>;
+    this.byId.delete(this.idOf(node.item));
+    const last = this.nodes.pop() as Node<T>;
+    if (at === this.nodes.length) return;
+    this.nodes[at] = last;
+    last.at = at;
     if (!this.up(at)) this.down(at);
   }
 
   /** Sifts up; true if the item moved. */
   private up(start: number): boolean {
-    const items = this.items;
-    const item = items[start] as T;
+    const nodes = this.nodes;
+    const node = nodes[start] as Node<T>;
     let at = start;
     while (at > 0) {
       const parentAt = (at - 1) >> 1;
-      const parent = items[parentAt] as T;
-      if (!this.less(item, parent)) break;
-      items[at] = parent;
-      this.positions.set(this.idOf(parent), at);
+      const parent = nodes[parentAt] as Node<T>;
+      if (!this.less(node.item, parent.item)) break;
+      nodes[at] = parent;
+      parent.at = at;
       at = parentAt;
     }
     if (at === start) return false;
-    items[at] = item;
-    this.positions.set(this.idOf(item), at);
+    nodes[at] = node;
+    node.at = at;
     return true;
   }
 
   private down(start: number): void {
-    const items = this.items;
-    const n = items.length;
-    const item = items[start] as T;
+    const nodes = this.nodes;
+    const n = nodes.length;
+    const node = nodes[start] as Node<T>;
     let at = start;
     for (;;) {
       const left = 2 * at + 1;
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      if (right < n && this.less(items[right] as T, items[left] as T)) child = right;
-      const childItem = items[child] as T;
-      if (!this.less(childItem, item)) break;
-      items[at] = childItem;
-      this.positions.set(this.idOf(childItem), at);
+      if (right < n && this.less((nodes[right] as Node<T>).item, (nodes[left] as Node<T>).item))
+        child = right;
+      const childNode = nodes[child] as Node<T>;
+      if (!this.less(childNode.item, node.item)) break;
+      nodes[at] = childNode;
+      childNode.at = at;
       at = child;
     }
     if (at === start) return;
-    items[at] = item;
-    this.positions.set(this.idOf(item), at);
+    nodes[at] = node;
+    node.at = at;
   }
 }

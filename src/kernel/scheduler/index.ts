@@ -3,13 +3,20 @@
  * sched_ext's ops table), one file per policy, and a registry to pick one by name.
  */
 
+export {
+  type AtlasOptions,
+  AtlasPolicy,
+  createAtlasPolicy,
+  MAX_THREADS_PER_PROGRAM,
+} from "./atlas.js";
 export { BudgetLedger } from "./budget-ledger.js";
 export { SchedTaskSchema } from "./common.js";
 export { type CompositeOptions, createCompositePolicy } from "./composite.js";
+export { createFairPlasPolicy, type FairPlasOptions } from "./fair-plas.js";
 export { createFcfsPolicy, type FcfsOptions, FcfsPolicy } from "./fcfs.js";
 export { IndexedHeap } from "./heap.js";
 export { createMlfqPolicy, type MlfqOptions, MlfqPolicy } from "./mlfq.js";
-export { createPlasPolicy, type PlasOptions, PlasPolicy } from "./plas.js";
+export { createPlasPolicy, type PlasOptions, PlasPolicy, type ProgramService } from "./plas.js";
 export { createPriorityPolicy, type PriorityOptions, PriorityPolicy } from "./priority.js";
 export {
   createPolicy,

@@ -159,7 +159,7 @@ export class MlfqPolicy implements SchedPolicy {
   }
 
   drain(): SchedTask[] {
-    const entries = this.levels.flatMap((q) => q.values().slice());
+    const entries = this.levels.flatMap((q) => q.values());
     entries.sort((a, b) => a.seq - b.seq);
     for (const q of this.levels) q.clear();
     this.levelOf.clear();

@@ -26,6 +26,7 @@ import {
   type Decision,
   type EnqueueResult,
   type PolicyState,
+  PRIORITY_CLASSES,
   type SchedPolicy,
   type SchedTask,
   serviceTokens,
@@ -39,10 +40,22 @@ export const PlasOptionsSchema = z.object({
   starvationRatio: z.number().min(0).max(1_000).default(2),
   /** No promotion sooner than this after queueing, so a fresh program is not "starved" at once. */
   minStarvationMs: z.number().int().min(0).max(86_400_000).default(1_000),
+  /**
+   * Share weight of each priority class (p0, p1, p2): a lease's service counts 1/weight, so a
+   * class with weight 4 moves down a queue after 4× the tokens of weight 1, as CFS weights
+   * runtime by nice level. All 1 (the default): classes do not matter.
+   */
+  classWeights: z
+    .array(z.number().positive().max(1_000))
+    .length(PRIORITY_CLASSES)
+    .default([1, 1, 1]),
   ...ServiceWeightOptions,
   maxQueued: MaxQueuedSchema,
 });
 export type PlasOptions = z.input<typeof PlasOptionsSchema>;
+
+/** A rank is level × this + the head's queue time in ms: levels first, then older first. */
+const RANK_LEVEL_SPAN = 2 ** 44;
 
 interface Entry {
   task: SchedTask;
@@ -53,10 +66,14 @@ interface Entry {
   promoteAtMs: number | null;
 }
 
-interface ProgramService {
+/** What the policy remembers of a program (a process): its service and its waiting. */
+export interface ProgramService {
+  /** Weighted tokens that set its level: the total for PLAS, the longest thread for ATLAS. */
   attainedTokens: number;
   serviceMs: number;
   waitMs: number;
+  /** ATLAS only: attained service along each thread's path, by thread id. */
+  threads?: Map<string, number>;
 }
 
 const StateSchema = z.object({
@@ -68,6 +85,9 @@ const StateSchema = z.object({
       attainedTokens: z.number().min(0),
       serviceMs: z.number().min(0),
       waitMs: z.number().min(0),
+      threads: z
+        .array(z.object({ threadId: z.string(), pathTokens: z.number().min(0) }))
+        .optional(),
     }),
   ),
   queue: z.array(
@@ -88,8 +108,8 @@ const byPromotion = (a: Entry, b: Entry) =>
 
 /** PLAS with anti-starvation promotion. */
 export class PlasPolicy implements SchedPolicy {
-  readonly name = "plas";
-  private readonly options: z.output<typeof PlasOptionsSchema>;
+  readonly name: string = "plas";
+  protected readonly options: z.output<typeof PlasOptionsSchema>;
   private readonly levels: IndexedHeap<Entry>[] = [];
   private readonly due = new IndexedHeap<Entry>(byPromotion, (e) => e.task.taskId);
   private readonly entries = new Map<string, Entry>();
@@ -118,7 +138,7 @@ export class PlasPolicy implements SchedPolicy {
     );
     if (refusal) return { ok: false, reason: refusal };
     const program = this.program(task.processId);
-    const level = this.levelFor(program.attainedTokens);
+    const level = this.levelFor(this.attainedOf(task, program));
     const { starvationRatio, minStarvationMs } = this.options;
     const slackMs = Math.max(
       minStarvationMs,
@@ -139,7 +159,13 @@ export class PlasPolicy implements SchedPolicy {
 
   pick(nowMs: number): Decision | null {
     this.promoteStarved(nowMs);
-    const queue = this.levels.find((q) => q.size > 0);
+    let queue: IndexedHeap<Entry> | undefined;
+    for (const q of this.levels) {
+      if (q.size > 0) {
+        queue = q;
+        break;
+      }
+    }
     const entry = queue?.pop();
     if (!entry) return null;
     this.due.remove(entry.task.taskId);
@@ -148,9 +174,23 @@ export class PlasPolicy implements SchedPolicy {
     return { kind: "run", task: entry.task, maxOutputTokens: entry.task.maxOutputTokens };
   }
 
+  /** The head's queue level and queue time: see `SchedPolicy.peekRank`. */
+  peekRank(nowMs: number): number | null {
+    this.promoteStarved(nowMs);
+    for (let level = 0; level < this.levels.length; level++) {
+      const head = (this.levels[level] as IndexedHeap<Entry>).peek();
+      if (head)
+        return (
+          level * RANK_LEVEL_SPAN + Math.min(Math.max(0, head.queuedAtMs), RANK_LEVEL_SPAN - 1)
+        );
+    }
+    return null;
+  }
+
   charge(task: SchedTask, usage: Usage, _nowMs: number): void {
     const program = this.program(task.processId);
-    program.attainedTokens += serviceTokens(usage, this.options);
+    const weight = this.options.classWeights[task.priority] ?? 1;
+    this.account(task, program, serviceTokens(usage, this.options) / weight);
     program.serviceMs += usage.runMs;
   }
 
@@ -183,7 +223,13 @@ export class PlasPolicy implements SchedPolicy {
     return sealState(this.name, {
       nextSeq: this.nextSeq,
       promotions: this.promotions,
-      programs: [...this.programs].map(([processId, p]) => ({ processId, ...p })),
+      programs: [...this.programs].map(([processId, { threads, ...p }]) => ({
+        processId,
+        ...p,
+        ...(threads && {
+          threads: [...threads].map(([threadId, pathTokens]) => ({ threadId, pathTokens })),
+        }),
+      })),
       queue: [...this.entries.values()].map((e) => ({ ...e, task: { ...e.task } })),
     });
   }
@@ -195,7 +241,11 @@ export class PlasPolicy implements SchedPolicy {
     this.due.clear();
     this.entries.clear();
     this.programs.clear();
-    for (const { processId, ...p } of data.programs) this.programs.set(processId, p);
+    for (const { processId, threads, ...p } of data.programs) {
+      const program: ProgramService = p;
+      if (threads) program.threads = new Map(threads.map((t) => [t.threadId, t.pathTokens]));
+      this.programs.set(processId, program);
+    }
     for (const saved of data.queue) {
       const entry: Entry = { ...saved, level: Math.min(saved.level, top) };
       this.entries.set(entry.task.taskId, entry);
@@ -204,6 +254,16 @@ export class PlasPolicy implements SchedPolicy {
     }
     this.nextSeq = data.nextSeq;
     this.promotions = data.promotions;
+  }
+
+  /** The attained service that sets the level of `task`: its program's total (PLAS). */
+  protected attainedOf(_task: SchedTask, program: ProgramService): number {
+    return program.attainedTokens;
+  }
+
+  /** Books `serviceTokens` of weighted service of a lease of `task` to its program. */
+  protected account(_task: SchedTask, program: ProgramService, serviceTokens: number): void {
+    program.attainedTokens += serviceTokens;
   }
 
   private promoteStarved(nowMs: number): void {

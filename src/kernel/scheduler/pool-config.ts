@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { RetryOptionsSchema } from "../capacity/backoff.js";
 import { CapacityConfigSchema } from "../capacity/limiter.js";
-import { PolicyConfigSchema } from "./registry.js";
+import { DEFAULT_POLICY, PolicyConfigSchema } from "./registry.js";
 
 export const AdmissionConfigSchema = z.object({
   /** Live (admitted, not ended) processes one tenant may have in the pool. */
@@ -24,7 +24,7 @@ export const PricingSchema = z.object({
 });
 
 export const PoolConfigSchema = z.object({
-  policy: PolicyConfigSchema.default({ name: "composite", options: {} } as never),
+  policy: PolicyConfigSchema.default({ name: DEFAULT_POLICY, options: {} } as never),
   capacity: CapacityConfigSchema.default({
     maxConcurrent: 8,
     requestsPerMin: 600,

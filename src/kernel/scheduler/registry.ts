@@ -5,7 +5,9 @@
  */
 
 import { z } from "zod";
+import { AtlasOptionsSchema, createAtlasPolicy } from "./atlas.js";
 import { CompositeOptionsSchema, createCompositePolicy } from "./composite.js";
+import { createFairPlasPolicy, FairPlasOptionsSchema } from "./fair-plas.js";
 import { createFcfsPolicy, FcfsOptionsSchema } from "./fcfs.js";
 import { createMlfqPolicy, MlfqOptionsSchema } from "./mlfq.js";
 import { createPlasPolicy, PlasOptionsSchema } from "./plas.js";
@@ -24,7 +26,9 @@ export const POLICY_OPTION_SCHEMAS = {
   "token-budget": TokenBudgetOptionsSchema,
   vtc: VtcOptionsSchema,
   plas: PlasOptionsSchema,
+  atlas: AtlasOptionsSchema,
   composite: CompositeOptionsSchema,
+  "fair-plas": FairPlasOptionsSchema,
 } as const;
 
 export type PolicyName = keyof typeof POLICY_OPTION_SCHEMAS;
@@ -33,7 +37,7 @@ export type PolicyOptions = { [N in PolicyName]: z.input<(typeof POLICY_OPTION_S
 export const POLICY_NAMES = Object.keys(POLICY_OPTION_SCHEMAS) as PolicyName[];
 
 /** The policy a pool runs when its configuration names none. */
-export const DEFAULT_POLICY: PolicyName = "composite";
+export const DEFAULT_POLICY: PolicyName = "fair-plas";
 
 export const PolicyNameSchema = z.enum([
   "fcfs",
@@ -43,7 +47,9 @@ export const PolicyNameSchema = z.enum([
   "token-budget",
   "vtc",
   "plas",
+  "atlas",
   "composite",
+  "fair-plas",
 ]);
 
 /** A pool's policy choice as the admin API sends it: `{ name, options? }`. */
@@ -59,7 +65,9 @@ export const PolicyConfigSchema = z.discriminatedUnion("name", [
     .strict(),
   z.object({ name: z.literal("vtc"), options: VtcOptionsSchema.prefault({}) }).strict(),
   z.object({ name: z.literal("plas"), options: PlasOptionsSchema.prefault({}) }).strict(),
+  z.object({ name: z.literal("atlas"), options: AtlasOptionsSchema.prefault({}) }).strict(),
   z.object({ name: z.literal("composite"), options: CompositeOptionsSchema.prefault({}) }).strict(),
+  z.object({ name: z.literal("fair-plas"), options: FairPlasOptionsSchema.prefault({}) }).strict(),
 ]);
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;
 
@@ -89,8 +97,12 @@ export function createPolicy<N extends PolicyName>(
       return createVtcPolicy(o);
     case "plas":
       return createPlasPolicy(o);
+    case "atlas":
+      return createAtlasPolicy(o);
     case "composite":
       return createCompositePolicy(o);
+    case "fair-plas":
+      return createFairPlasPolicy(o);
   }
   throw new Error(`unknown policy ${String(name)}`);
 }

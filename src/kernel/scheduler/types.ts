@@ -47,6 +47,11 @@ export interface SchedTask {
   budgetTokens: number | null;
   /** Tokens the process has spent so far, as its own record says. */
   spentTokens: number;
+  /**
+   * The thread of its process this request continues (a branch of a tree search), for policies
+   * that follow a program's critical path (ATLAS). Absent: the process is one thread.
+   */
+  threadId?: string;
 }
 
 /** What `pick` hands the caller. */
@@ -108,6 +113,13 @@ export interface SchedPolicy {
    * and its running leases were charged (a later charge would recreate the account).
    */
   forget(processId: string): void;
+  /**
+   * Optional: how urgent the request `pick` would return is, lower first; null when nothing is
+   * queued. Ranks compare between instances of the same policy with the same options, so a
+   * layer choosing between children (VTC with slack) can run the most urgent eligible one. It
+   * may apply what time alone changes (a due promotion), exactly as `pick` at `nowMs` would.
+   */
+  peekRank?(nowMs: number): number | null;
   /** Queued requests (including ones a budget layer holds back). */
   size(): number;
   /** Remove and return every queued request, e.g. to move them to a new policy. */

@@ -10,6 +10,14 @@
  * time is not banked as credit to monopolise capacity later.
  *
  * Within a tenant, a child policy orders its requests (FCFS unless told otherwise).
+ *
+ * Slack (`slackTokens` > 0): every backlogged tenant whose counter is within the slack of the
+ * smallest may run, and among them the one whose next request is most urgent by the children's
+ * `peekRank` does (ties: the less served). Strict VTC alternates tenants request by request,
+ * which makes a short program in one tenant wait behind long ones in the others; with slack the
+ * children's order (PLAS, say) holds across tenants while no backlogged tenant falls more than
+ * the slack plus one request behind its share. Children without `peekRank` rank equal, which
+ * is strict VTC again.
  */
 
 import { z } from "zod";
@@ -39,10 +47,15 @@ export const VtcOptionsSchema = z.object({
   /** Share weight per tenant id; a tenant with weight 2 receives twice the service of weight 1. */
   tenantWeights: z.record(z.string(), z.number().positive().max(1_000_000)).default({}),
   defaultWeight: z.number().positive().max(1_000_000).default(1),
+  /** Counter lead (weighted tokens ÷ weight) within which a tenant may still run; 0: strict. */
+  slackTokens: z.number().min(0).max(1_000_000_000).default(0),
   ...ServiceWeightOptions,
   maxQueued: MaxQueuedSchema,
 });
 export type VtcOptions = z.input<typeof VtcOptionsSchema>;
+
+/** Most tenants one decision with slack compares: a bound on its cost with many tenants. */
+export const MAX_SLACK_CANDIDATES = 64;
 
 interface Tenant {
   tenantId: string;
@@ -118,7 +131,7 @@ export class VtcPolicy implements SchedPolicy {
   }
 
   pick(nowMs: number): Decision | null {
-    const tenant = this.backlogged.peek();
+    const tenant = this.options.slackTokens > 0 ? this.mostUrgent(nowMs) : this.backlogged.peek();
     if (!tenant) return null;
     const decision = tenant.child.pick(nowMs);
     if (!decision) {
@@ -228,6 +241,28 @@ export class VtcPolicy implements SchedPolicy {
       this.tenants.set(tenantId, tenant);
     }
     return tenant;
+  }
+
+  /** Among tenants within the slack of the least served, the one with the most urgent head. */
+  private mostUrgent(nowMs: number): Tenant | undefined {
+    const least = this.backlogged.peek();
+    if (!least) return undefined;
+    const bound = least.counter + this.options.slackTokens;
+    let best = least;
+    let bestRank = least.child.peekRank?.(nowMs) ?? 0;
+    this.backlogged.visitWhile(
+      (t) => t.counter <= bound,
+      (t) => {
+        if (t === least) return;
+        const rank = t.child.peekRank?.(nowMs) ?? 0;
+        if (rank < bestRank || (rank === bestRank && lessServed(t, best))) {
+          best = t;
+          bestRank = rank;
+        }
+      },
+      MAX_SLACK_CANDIDATES,
+    );
+    return best;
   }
 
   private weightOf(tenantId: string): number {
