@@ -37,7 +37,11 @@ function devSecret(name, make, what) {
 
 /** The system administrator's bearer token. */
 function adminToken() {
-  return devSecret("ADMIN_TOKEN", () => `adm_${randomBytes(32).toString("base64url")}`, "ADMIN_TOKEN");
+  return devSecret(
+    "ADMIN_TOKEN",
+    () => `adm_${randomBytes(32).toString("base64url")}`,
+    "ADMIN_TOKEN",
+  );
 }
 
 /** The control plane's Ed25519 key that signs policy assignments: PKCS#8 DER, base64url. */

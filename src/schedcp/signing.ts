@@ -14,9 +14,12 @@
 
 import { type AssignmentPayload, signingBytes } from "./protocol/assignment.js";
 
+/** Web Crypto's key type, named without the DOM lib (Node's types lack the global). */
+type CryptoKeyLike = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 /** What `importSigningKey` gives: the private key for signing, and what nodes pin. */
 export interface SigningKey {
-  privateKey: CryptoKey;
+  privateKey: CryptoKeyLike;
   /** The raw 32-byte public key, base64url without padding (43 characters). */
   publicKey: string;
   /** First 16 hex digits of SHA-256 over the raw public key. */
@@ -91,23 +94,19 @@ async function importUncached(encoded: string): Promise<SigningKey> {
       `POLICY_SIGNING_KEY must be an Ed25519 private key as PKCS#8 DER (${PKCS8_ED25519_BYTES} bytes), got ${der.byteLength} bytes`,
     );
   }
-  let extractable: CryptoKey;
+  let extractable: CryptoKeyLike;
   try {
-    extractable = (await crypto.subtle.importKey("pkcs8", der, ED25519, true, [
-      "sign",
-    ])) as CryptoKey;
+    extractable = await crypto.subtle.importKey("pkcs8", der, ED25519, true, ["sign"]);
   } catch (error) {
     throw new SigningKeyError(
       `POLICY_SIGNING_KEY is not an Ed25519 PKCS#8 key: ${(error as Error).message}`,
     );
   }
   // The JWK form of a private OKP key carries the public half as `x`.
-  const jwk = (await crypto.subtle.exportKey("jwk", extractable)) as JsonWebKey;
+  const jwk = (await crypto.subtle.exportKey("jwk", extractable)) as { x?: string; d?: string };
   if (!jwk.x || !jwk.d) throw new SigningKeyError("POLICY_SIGNING_KEY has no public half");
   // Keep only a non-extractable copy for signing.
-  const privateKey = (await crypto.subtle.importKey("jwk", jwk, ED25519, false, [
-    "sign",
-  ])) as CryptoKey;
+  const privateKey = await crypto.subtle.importKey("pkcs8", der, ED25519, false, ["sign"]);
   const raw = base64ToBytes(jwk.x);
   return { privateKey, publicKey: bytesToBase64Url(raw), keyId: await keyIdOf(raw) };
 }
@@ -157,10 +156,9 @@ export async function verifyAssignmentSignature(
  * @example const secret = await generateSigningKey(); // "MC4CAQAwBQYDK2VwBCIEI…"
  */
 export async function generateSigningKey(): Promise<string> {
-  const pair = (await crypto.subtle.generateKey(ED25519, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
+  const pair = (await crypto.subtle.generateKey(ED25519, true, ["sign", "verify"])) as unknown as {
+    privateKey: CryptoKeyLike;
+  };
   const der = new Uint8Array(
     (await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer,
   );
