@@ -42,3 +42,16 @@ describe("the edgekernel-host bin", () => {
     expect(stdout).toBe(USAGE);
   });
 });
+
+describe("the agent's version", () => {
+  it("is package.json's", async () => {
+    const { AGENT_VERSION } = await import("../src/version.js");
+    const pkg = JSON.parse(
+      await (await import("node:fs/promises")).readFile(
+        fileURLToPath(new URL("../package.json", import.meta.url)),
+        "utf8",
+      ),
+    ) as { version: string };
+    expect(AGENT_VERSION).toBe(pkg.version);
+  });
+});
