@@ -1,7 +1,11 @@
 // Bundles src/cli.ts into dist/cli.js with esbuild: the wire protocol lives in the control
 // plane's src/schedcp/ (one definition for both ends), which only a bundle can place inside
 // dist/. Run by `npm install` at the repository root (its `prepare` script), by `npm run build`,
-// and by the launcher when dist/cli.js is missing. Dependencies (zod, ws) stay external.
+// and by the launcher when dist/cli.js is missing or older than its sources.
+//
+// zod and ws are bundled too: tree-shaken, zod costs the running agent about 5 MiB of memory
+// instead of about 14 MiB imported whole (measured with VmRSS), which matters for the agent's
+// 60 MiB budget. Only ws's optional native add-ons stay external (ws runs without them).
 
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -70,7 +74,15 @@ export async function buildBundle(outfile = OUTFILE) {
     platform: "node",
     format: "esm",
     target: "node20",
-    packages: "external",
+    external: ["bufferutil", "utf-8-validate"],
+    // ws is CommonJS: its `require` calls of Node's built-ins need a real `require` in ESM.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    // Whitespace and syntax only: identifiers stay readable in stack traces. The source text is
+    // held in memory by V8, so a smaller bundle is a smaller agent (about 1.5 MiB of VmRSS).
+    minifyWhitespace: true,
+    minifySyntax: true,
     outfile,
     logLevel: "warning",
   });
