@@ -145,6 +145,47 @@ export class FleetStore {
     );
   }
 
+  /** Just what every frame needs: which connection speaks for the node. */
+  connectionOf(
+    nodeId: string,
+  ): { conn_id: string | null; role: NodeRole; d1_seen_ms: number | null } | null {
+    return (
+      this.sql
+        .exec<{ conn_id: string | null; role: NodeRole; d1_seen_ms: number | null }>(
+          "SELECT conn_id, role, d1_seen_ms FROM nodes WHERE node_id = ?",
+          nodeId,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
+  /** Every node's routing fields (no facts), for resolving targets. */
+  routing(): Array<{
+    node_id: string;
+    role: NodeRole;
+    labels_json: string;
+    conn_id: string | null;
+    status: "online" | "offline";
+  }> {
+    return this.sql
+      .exec<{
+        node_id: string;
+        role: NodeRole;
+        labels_json: string;
+        conn_id: string | null;
+        status: "online" | "offline";
+      }>("SELECT node_id, role, labels_json, conn_id, status FROM nodes ORDER BY node_id")
+      .toArray();
+  }
+
+  onlineCount(): number {
+    return (
+      this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM nodes WHERE status = 'online'")
+        .toArray()[0]?.n ?? 0
+    );
+  }
+
   nodes(where: "all" | "online"): NodeStateRow[] {
     return this.sql
       .exec<NodeStateRow>(
@@ -368,6 +409,19 @@ export class FleetStore {
       row.created_at_ms,
       row.deadline_at_ms,
       row.settled_at_ms,
+    );
+  }
+
+  /** The batch of this node's command while it waits for its ack; null otherwise. */
+  openBatchOf(commandId: string, nodeId: string): string | null {
+    return (
+      this.sql
+        .exec<{ batch_id: string }>(
+          "SELECT batch_id FROM commands WHERE command_id = ? AND node_id = ? AND status = 'sent'",
+          commandId,
+          nodeId,
+        )
+        .toArray()[0]?.batch_id ?? null
     );
   }
 

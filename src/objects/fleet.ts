@@ -62,6 +62,7 @@ import {
   type TelemetryEntry,
   type VerifyResultEntry,
 } from "./fleet-types.js";
+import { WriteBehind } from "./fleet-writes.js";
 
 export * from "./fleet-types.js";
 
@@ -127,10 +128,13 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   private readonly intervals: FleetIntervals;
   /** RPC callers waiting for every command of a batch to settle, by batch id. */
   private readonly waiters = new Map<string, BatchWaiter>();
+  /** Acks, last-seen times and telemetry, written together (fleet-writes.ts). */
+  private readonly writes: WriteBehind;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new FleetStore(ctx.storage.sql);
+    this.writes = new WriteBehind(this.store, ctx.storage);
     this.intervals = fleetIntervals(env);
   }
 
@@ -178,8 +182,10 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const att = attachmentOf(ws);
     if (!att) return ws.close(FLEET_CLOSE_CODES.badFrame, "unknown connection");
-    const row = this.store.node(att.nodeId);
-    if (!row || row.conn_id !== att.connId) {
+    // Every frame checks that its connection still speaks for the node (one narrow read);
+    // the full row is read only by the frames that need it.
+    const speaking = this.store.connectionOf(att.nodeId);
+    if (!speaking || speaking.conn_id !== att.connId) {
       this.refuse(ws, {
         closeCode: FLEET_CLOSE_CODES.replaced,
         error: { code: "replaced", message: "a newer connection of this node took over" },
@@ -200,6 +206,8 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
           },
         });
       }
+      const row = this.store.node(att.nodeId);
+      if (!row) return;
       return this.onHello(ws, att, row, frame, nowMs);
     }
     switch (frame.type) {
@@ -209,26 +217,46 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
           error: { code: "hello_repeated", message: "hello is sent once per connection" },
         });
       case "heartbeat":
-        this.store.touch(att.nodeId, nowMs);
-        return this.refreshLastSeen(row, nowMs);
+        this.touch(att.nodeId, nowMs);
+        if (
+          speaking.d1_seen_ms === null ||
+          nowMs - speaking.d1_seen_ms >= FLEET_OBJECT_LIMITS.lastSeenRefreshMs
+        ) {
+          const row = this.store.node(att.nodeId);
+          if (row) await this.refreshLastSeen(row, nowMs);
+        }
+        return;
       case "telemetry":
-        this.store.addTelemetry(att.nodeId, frame.atMs, nowMs, JSON.stringify(frame.report));
-        this.store.touch(att.nodeId, nowMs);
+        this.writes.telemetry({
+          nodeId: att.nodeId,
+          atMs: frame.atMs,
+          receivedAtMs: nowMs,
+          reportJson: JSON.stringify(frame.report),
+        });
+        this.touch(att.nodeId, nowMs);
         return;
       case "ack": {
-        this.store.touch(att.nodeId, nowMs);
-        const settled = this.store.settleWithAck(
-          frame.commandId,
-          att.nodeId,
-          frame.ok,
-          frame.ok ? null : (frame.error ?? { code: "failed", message: "the node refused it" }),
-          nowMs,
-        );
-        if (settled) this.settled([settled.batchId]);
+        this.touch(att.nodeId, nowMs);
+        // Only an open command of this node, answered once; late and repeated acks change nothing.
+        if (this.writes.hasAck(frame.commandId)) return;
+        const batchId = this.store.openBatchOf(frame.commandId, att.nodeId);
+        if (batchId === null) return;
+        this.writes.ack({
+          commandId: frame.commandId,
+          nodeId: att.nodeId,
+          ok: frame.ok,
+          error: frame.ok
+            ? null
+            : (frame.error ?? { code: "failed", message: "the node refused it" }),
+          atMs: nowMs,
+        });
+        this.settled([batchId]);
         return;
       }
       case "deploy-status": {
-        this.store.touch(att.nodeId, nowMs);
+        this.touch(att.nodeId, nowMs);
+        const row = this.store.node(att.nodeId);
+        if (!row) return;
         this.store.addDeployEvent(att.nodeId, nowMs, JSON.stringify(frame));
         const before = row.running_json;
         const after = frame.running === null ? null : JSON.stringify(frame.running);
@@ -245,7 +273,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
             error: { code: "not_a_verifier", message: "only verifier nodes send verify-result" },
           });
         }
-        this.store.touch(att.nodeId, nowMs);
+        this.touch(att.nodeId, nowMs);
         this.store.putVerifyResult(
           frame.result.jobId,
           att.nodeId,
@@ -273,6 +301,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   /** Times out overdue commands, closes silent sockets, reconciles status, and re-arms. */
   override async alarm(): Promise<void> {
     const nowMs = Date.now();
+    this.writes.flush();
     this.settled(this.store.timeOutDue(nowMs));
     const liveConnIds = new Set<string>();
     const staleAfterMs = this.intervals.heartbeatIntervalMs * FLEET_OBJECT_LIMITS.missedHeartbeats;
@@ -360,11 +389,15 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     const nowMs = Date.now();
     const batchId = newId("commandBatch", nowMs);
     const deadlineAtMs = nowMs + timeoutMs;
-    const sockets = this.helloedSockets();
+    const routing = this.store.routing();
+    const roles = new Map(routing.map((r) => [r.node_id, r.role]));
+    const sockets = this.helloedSockets(routing);
+    // The body is the same for every node: encode it once (an assignment is a few KiB).
+    const bodyJson = JSON.stringify(command);
     let open = 0;
     for (const nodeId of nodeIds) {
       const commandId = newId("command", nowMs);
-      const row = this.store.node(nodeId);
+      const role = roles.get(nodeId);
       const ws = sockets.get(nodeId);
       const base = {
         command_id: commandId,
@@ -374,7 +407,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
         created_at_ms: nowMs,
         deadline_at_ms: deadlineAtMs,
       };
-      const wrongRole = row ? roleRefusal(command, row.role) : null;
+      const wrongRole = role ? roleRefusal(command, role) : null;
       if (wrongRole) {
         this.store.insertCommand({
           ...base,
@@ -384,7 +417,8 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
         });
         continue;
       }
-      if (!ws || !this.trySend(ws, { type: "command", commandId, deadlineAtMs, body: command })) {
+      const frame = `{"type":"command","commandId":"${commandId}","deadlineAtMs":${deadlineAtMs},"body":${bodyJson}}`;
+      if (!ws || !this.trySendText(ws, frame)) {
         this.store.insertCommand({
           ...base,
           status: "offline",
@@ -403,17 +437,20 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
         : Promise.resolve();
     if (open > 0) await this.scheduleAlarm(nowMs);
     await done;
+    this.writes.flush();
     const results = this.store.batchResults(batchId);
     return { ok: true, batchId, results, counts: countByStatus(results) };
   }
 
   async commandResults(tenantId: string, commandIds: string[]): Promise<CommandResult[]> {
     if (!this.ownsTenant(tenantId)) return [];
+    this.writes.flush();
     return this.store.commands(commandIds.slice(0, FLEET_OBJECT_LIMITS.commandTargetsMax));
   }
 
   async node(tenantId: string, nodeId: string): Promise<NodeLive | null> {
     if (!this.ownsTenant(tenantId)) return null;
+    this.writes.flush();
     const row = this.store.node(nodeId);
     if (!row) return null;
     const latest = this.store.telemetryPage(nodeId, null, 1).items[0] ?? null;
@@ -422,6 +459,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
 
   async nodes(tenantId: string, selector: NodeSelector): Promise<NodeLive[]> {
     if (!this.ownsTenant(tenantId)) return [];
+    this.writes.flush();
     const parsed = NodeSelectorSchema.parse(selector);
     return this.store
       .nodes("all")
@@ -436,6 +474,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     limit: number,
   ): Promise<SeqPage<TelemetryEntry>> {
     if (!this.ownsTenant(tenantId)) return { items: [], nextBeforeSeq: null };
+    this.writes.flush();
     return this.store.telemetryPage(nodeId, beforeSeq, limit);
   }
 
@@ -540,15 +579,19 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   private resolveTarget(target: NodeTarget): string[] {
     if ("nodeIds" in target) return [...new Set(target.nodeIds)];
     return this.store
-      .nodes("all")
+      .routing()
       .filter((row) => matchesSelector(JSON.parse(row.labels_json), row.role, target.selector))
       .map((row) => row.node_id);
   }
 
   /** Sockets that said hello and still speak for their node, by node id. */
-  private helloedSockets(): Map<string, WebSocket> {
+  private helloedSockets(
+    routing: ReadonlyArray<{ node_id: string; conn_id: string | null; status: string }>,
+  ): Map<string, WebSocket> {
     const byNode = new Map<string, WebSocket>();
-    const current = new Map(this.store.nodes("online").map((row) => [row.node_id, row.conn_id]));
+    const current = new Map(
+      routing.filter((r) => r.status === "online").map((r) => [r.node_id, r.conn_id]),
+    );
     for (const ws of this.ctx.getWebSockets()) {
       const att = attachmentOf(ws);
       if (att?.hello && current.get(att.nodeId) === att.connId) byNode.set(att.nodeId, ws);
@@ -592,9 +635,6 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
 
   /** While a node stays connected, D1's last-seen time is refreshed now and then, not per frame. */
   private async refreshLastSeen(row: NodeStateRow, nowMs: number): Promise<void> {
-    if (row.d1_seen_ms !== null && nowMs - row.d1_seen_ms < FLEET_OBJECT_LIMITS.lastSeenRefreshMs) {
-      return;
-    }
     this.store.setD1Seen(row.node_id, nowMs);
     await this.mirror(row, { lastSeenAtMs: nowMs }, nowMs);
   }
@@ -633,12 +673,21 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   }
 
   private trySend(ws: WebSocket, frame: ControlFrame): boolean {
+    return this.trySendText(ws, JSON.stringify(frame));
+  }
+
+  private trySendText(ws: WebSocket, text: string): boolean {
     try {
-      ws.send(JSON.stringify(frame));
+      ws.send(text);
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** Records that the node was heard from (written behind, with the acks and reports). */
+  private touch(nodeId: string, nowMs: number): void {
+    this.writes.touch(nodeId, nowMs);
   }
 
   /** Arms the alarm for the next deadline or sweep, unless an earlier one is set already. */
@@ -646,7 +695,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     const candidates: number[] = [];
     const deadline = this.store.nextDeadline();
     if (deadline !== null) candidates.push(deadline);
-    if (this.ctx.getWebSockets().length > 0 || this.store.nodes("online").length > 0) {
+    if (this.ctx.getWebSockets().length > 0 || this.store.onlineCount() > 0) {
       candidates.push(
         nowMs +
           Math.min(

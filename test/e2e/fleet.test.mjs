@@ -5,8 +5,9 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ROOT, startDevServer } from "./dev-server.mjs";
@@ -227,5 +228,30 @@ describe("a host-agent against wrangler dev", () => {
     ]);
     assert.equal(code, 1, agentLog);
     assert.match(agentLog, /revoked/);
+  });
+  it("runs the README's fleet walk-through verbatim", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block =
+      /<!-- fleet-walkthrough:start -->\s*```sh\n([\s\S]*?)```\s*<!-- fleet-walkthrough:end -->/.exec(
+        readme,
+      );
+    assert.ok(block, "README.md has a fleet walk-through block");
+    // What the main walk-through defined before it: the server, an operator key, json().
+    const prelude = [
+      `export BASE=${server.base}`,
+      `export KEY=${key}`,
+      `json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(eval("JSON.parse(s)"+process.argv[1])))' "$1"; }`,
+    ].join("\n");
+    const run = spawnSync("bash", ["-euo", "pipefail", "-c", `${prelude}\n${block[1]}`], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: WAIT_MS,
+      env: { ...process.env, TMPDIR: mkdtempSync(join(tmpdir(), "fleet-walkthrough-")) },
+    });
+    assert.equal(run.status, 0, `fleet walk-through failed:\n${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /"nodeId": "demo-1"/);
+    assert.match(run.stdout, /"id":"demo-1"[^\n]*"status":"online"/);
+    assert.match(run.stdout, /"status":"acked"/);
+    assert.match(run.stdout, /"revokedAt":"20/);
   });
 });

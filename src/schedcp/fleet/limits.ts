@@ -24,6 +24,8 @@ export const FLEET_OBJECT_LIMITS = {
   helloTimeoutMs: 10_000,
   /** Heartbeats missed before a node counts as gone and its socket is closed. */
   missedHeartbeats: 3,
+  /** Acks, last-seen times and telemetry wait at most this long to be written together. */
+  writeBehindMs: 100,
   /** While a node stays connected, D1's `last_seen_at_ms` is refreshed at most this often. */
   lastSeenRefreshMs: 10 * 60 * 1000,
   /** Upper bound between two sweeps of the alarm while any socket is open. */
