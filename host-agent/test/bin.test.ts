@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, stat, utimes } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildBundle, isStale } from "../bin/build.mjs";
 import { USAGE } from "../src/main.js";
+import { AGENT_VERSION } from "../src/version.js";
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -45,12 +46,8 @@ describe("the edgekernel-host bin", () => {
 
 describe("the agent's version", () => {
   it("is package.json's", async () => {
-    const { AGENT_VERSION } = await import("../src/version.js");
     const pkg = JSON.parse(
-      await (await import("node:fs/promises")).readFile(
-        fileURLToPath(new URL("../package.json", import.meta.url)),
-        "utf8",
-      ),
+      await readFile(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8"),
     ) as { version: string };
     expect(AGENT_VERSION).toBe(pkg.version);
   });
