@@ -1,11 +1,23 @@
 // Tests run inside workerd with the real Durable Object, D1 and (later) R2 and Queues
 // implementations, configured from wrangler.toml. D1 migrations are the same files
 // `wrangler d1 migrations apply` runs; test/setup.ts applies them to the test database.
+import { webcrypto } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+/** A fresh Ed25519 key in the POLICY_SIGNING_KEY encoding (PKCS#8 DER, base64url) per run. */
+async function testSigningKey(): Promise<string> {
+  const pair = (await webcrypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ])) as webcrypto.CryptoKeyPair;
+  const der = await webcrypto.subtle.exportKey("pkcs8", pair.privateKey);
+  return Buffer.from(der).toString("base64url");
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
+  const signingKey = await testSigningKey();
   return {
     // Compiled BPF objects the tests import as `?inline` (base64 data URLs): workerd reads no files.
     assetsInclude: ["**/*.bpf.o"],
@@ -25,6 +37,11 @@ export default defineConfig(async () => {
             OPENAI_API_KEY: "test-key",
             // test/mcp: the one browser origin allowed to call /mcp besides loopback ones.
             MCP_ALLOWED_ORIGINS: "https://app.example",
+            // test/fleet: the control plane's signing key, and intervals short enough that a
+            // silent node is noticed within a test (heartbeats every second, three missed).
+            POLICY_SIGNING_KEY: signingKey,
+            FLEET_HEARTBEAT_INTERVAL_MS: "1000",
+            FLEET_TELEMETRY_INTERVAL_MS: "1000",
           },
         },
       })),

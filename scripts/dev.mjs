@@ -4,10 +4,11 @@
 // with local Durable Objects and D1. No network is needed.
 //
 // Environment: PORT (8787), PERSIST_DIR (.wrangler/state), DEV_VARS_FILE (.dev.vars),
-// ADMIN_TOKEN (overrides the one in DEV_VARS_FILE, which is never rewritten then).
+// ADMIN_TOKEN and POLICY_SIGNING_KEY (each overrides the one in DEV_VARS_FILE, which is never
+// rewritten for it then).
 
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,20 +19,45 @@ const persistDir = resolve(root, process.env.PERSIST_DIR ?? ".wrangler/state");
 const devVarsFile = resolve(root, process.env.DEV_VARS_FILE ?? ".dev.vars");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
-/** The admin token: from the environment, from the dev vars file, or freshly made and saved. */
-function adminToken() {
-  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+/**
+ * A secret: from the environment, from the dev vars file, or freshly made by `make` and appended
+ * to the file (created with mode 0600), so it stays the same across runs.
+ */
+function devSecret(name, make, what) {
+  if (process.env[name]) return process.env[name];
   const existing = existsSync(devVarsFile) ? readFileSync(devVarsFile, "utf8") : "";
-  const match = /^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m.exec(existing);
+  const match = new RegExp(`^${name}\\s*=\\s*"?([^"\\n]+)"?\\s*$`, "m").exec(existing);
   if (match?.[1]) return match[1];
-  const token = `adm_${randomBytes(32).toString("base64url")}`;
+  const value = make();
   const sep = existing && !existing.endsWith("\n") ? "\n" : "";
-  writeFileSync(devVarsFile, `${existing}${sep}ADMIN_TOKEN="${token}"\n`, { mode: 0o600 });
-  console.log(`created ${devVarsFile} with a new ADMIN_TOKEN`);
-  return token;
+  writeFileSync(devVarsFile, `${existing}${sep}${name}="${value}"\n`, { mode: 0o600 });
+  console.log(`wrote a new ${what} to ${devVarsFile}`);
+  return value;
+}
+
+/** The system administrator's bearer token. */
+function adminToken() {
+  return devSecret(
+    "ADMIN_TOKEN",
+    () => `adm_${randomBytes(32).toString("base64url")}`,
+    "ADMIN_TOKEN",
+  );
+}
+
+/** The control plane's Ed25519 key that signs policy assignments: PKCS#8 DER, base64url. */
+function policySigningKey() {
+  return devSecret(
+    "POLICY_SIGNING_KEY",
+    () =>
+      generateKeyPairSync("ed25519")
+        .privateKey.export({ format: "der", type: "pkcs8" })
+        .toString("base64url"),
+    "POLICY_SIGNING_KEY (Ed25519)",
+  );
 }
 
 const token = adminToken();
+const signingKey = policySigningKey();
 
 const migrate = spawnSync(
   wrangler,
@@ -66,6 +92,8 @@ const child = spawn(
     persistDir,
     "--var",
     `ADMIN_TOKEN:${token}`,
+    "--var",
+    `POLICY_SIGNING_KEY:${signingKey}`,
     "--show-interactive-dev-session=false",
     ...process.argv.slice(2),
   ],

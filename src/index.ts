@@ -7,6 +7,7 @@ import { handleQueue } from "./bus/consumer.js";
 import type { Env } from "./env.js";
 
 export { AgentProcess } from "./objects/agent-process.js";
+export { Fleet } from "./objects/fleet.js";
 export { Scheduler } from "./objects/scheduler.js";
 
 const app = createApp();

@@ -18,6 +18,8 @@ const POLL_MS = 250;
 
 export interface DevServer {
   base: string;
+  /** The wrangler process, leader of the process group its workerd runs in. */
+  pid: number;
   stop(): void;
 }
 
@@ -80,7 +82,7 @@ export async function startWranglerDev(
   const base = `http://127.0.0.1:${port}`;
   for (let waitedMs = 0; ; waitedMs += POLL_MS) {
     try {
-      if ((await fetch(`${base}/nothing`)).status === 404) return { base, stop };
+      if ((await fetch(`${base}/nothing`)).status === 404) return { base, pid: server.pid!, stop };
     } catch {
       if (waitedMs > START_TIMEOUT_MS) {
         stop();

@@ -22,6 +22,8 @@ export const CONFIG_DEFAULTS = {
   role: "node",
   procRoot: "/proc",
   sysRoot: "/sys",
+  stateFile: "/var/lib/edgekernel-host/state.json",
+  artifactDir: "/var/lib/edgekernel-host/artifacts",
   telemetryIntervalMs: 5_000,
   topProcesses: 10,
   dryRun: false,
@@ -61,6 +63,10 @@ export const HostAgentConfigSchema = z.strictObject({
   role: z.enum(ROLES),
   procRoot: z.string().min(1),
   sysRoot: z.string().min(1),
+  /** Where `enroll` keeps the node credential and the pinned public key (mode 0600). */
+  stateFile: z.string().min(1),
+  /** Where downloaded policy artifacts are written before they are loaded. */
+  artifactDir: z.string().min(1),
   telemetryIntervalMs: z
     .int()
     .min(CONFIG_LIMITS.telemetryIntervalMinMs)
@@ -81,6 +87,8 @@ export interface ConfigFlags {
   role?: string | undefined;
   procRoot?: string | undefined;
   sysRoot?: string | undefined;
+  stateFile?: string | undefined;
+  artifactDir?: string | undefined;
   intervalMs?: string | undefined;
   topProcesses?: string | undefined;
   dryRun?: boolean | undefined;
@@ -94,6 +102,8 @@ export const CONFIG_SOURCES = {
   role: { flag: "--role", env: "EDGEKERNEL_ROLE" },
   procRoot: { flag: "--proc-root", env: "EDGEKERNEL_PROC_ROOT" },
   sysRoot: { flag: "--sys-root", env: "EDGEKERNEL_SYS_ROOT" },
+  stateFile: { flag: "--state-file", env: "EDGEKERNEL_STATE_FILE" },
+  artifactDir: { flag: "--artifact-dir", env: "EDGEKERNEL_ARTIFACT_DIR" },
   telemetryIntervalMs: { flag: "--interval-ms", env: "EDGEKERNEL_TELEMETRY_INTERVAL_MS" },
   topProcesses: { flag: "--top", env: "EDGEKERNEL_TOP_PROCESSES" },
   dryRun: { flag: "--dry-run", env: "EDGEKERNEL_DRY_RUN" },
@@ -141,8 +151,8 @@ const FIELDS = Object.keys(CONFIG_SOURCES) as Field[];
 /**
  * Loads the configuration: defaults, then the JSON file (`--config` or `EDGEKERNEL_CONFIG`),
  * then environment variables, then flags, each overriding the one before. Labels merge key by
- * key in the same order. Relative roots resolve against the config file's directory when they
- * come from the file, else against `cwd`.
+ * key in the same order. Relative paths (roots, state file, artifact directory) resolve against
+ * the config file's directory when they come from the file, else against `cwd`.
  *
  * @throws {ConfigError} naming each invalid field and its source.
  * @example
@@ -219,9 +229,9 @@ async function fileLayer(path: string, issues: ConfigIssue[]): Promise<Layer> {
   }
   const layer: Layer = {};
   for (const [field, value] of Object.entries(parsed)) {
-    // Roots in a file are relative to the file, so a config and its fixture tree can move together.
+    // Paths in a file are relative to the file, so a config and its fixture tree can move together.
     const resolved =
-      (field === "procRoot" || field === "sysRoot") && typeof value === "string" && value !== ""
+      isPathField(field) && typeof value === "string" && value !== ""
         ? resolve(dirname(path), value)
         : value;
     layer[field] = { value: resolved, origin };
@@ -256,6 +266,8 @@ function flagLayer(flags: ConfigFlags, cwd: string, issues: ConfigIssue[]): Laye
     role: flags.role,
     procRoot: flags.procRoot,
     sysRoot: flags.sysRoot,
+    stateFile: flags.stateFile,
+    artifactDir: flags.artifactDir,
     telemetryIntervalMs: flags.intervalMs,
     topProcesses: flags.topProcesses,
     dryRun: flags.dryRun,
@@ -299,10 +311,19 @@ function convert(
       return parseLabels(raw.split(","), report);
     case "procRoot":
     case "sysRoot":
+    case "stateFile":
+    case "artifactDir":
       return resolve(cwd, raw);
     default:
       return raw;
   }
+}
+
+/** Fields holding paths, which resolve against where they were given. */
+function isPathField(field: string): boolean {
+  return (
+    field === "procRoot" || field === "sysRoot" || field === "stateFile" || field === "artifactDir"
+  );
 }
 
 function parseBoolean(raw: string): boolean | string {

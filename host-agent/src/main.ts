@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { runAgent } from "./agent/runtime.js";
 import {
   CONFIG_DEFAULTS,
   CONFIG_FILE_ENV,
@@ -8,17 +9,23 @@ import {
   type HostAgentConfig,
   loadConfig,
 } from "./config.js";
+import { EnrollError, enroll, enrollRequest } from "./enroll.js";
 import { readNodeFacts } from "./facts.js";
+import { readNodeState, StateFileError, stateFileMode } from "./state.js";
 import { collectTelemetry, type TelemetryTiming } from "./telemetry.js";
+import { AGENT_VERSION } from "./version.js";
 
 /** Process exit codes of `edgekernel-host`. */
 export const EXIT = {
   ok: 0,
-  /** Something failed that is not the caller's fault. */
+  /** Something failed: enrollment refused, the credential revoked, an unexpected fault. */
   failure: 1,
-  /** Bad command line or configuration, or a command that does not exist yet. */
+  /** Bad command line or configuration (including `run` before `enroll`). */
   usage: 2,
 } as const;
+
+/** Environment variable that may carry the enrollment token instead of `--token`. */
+export const TOKEN_ENV = "EDGEKERNEL_ENROLLMENT_TOKEN";
 
 /** The process environment `runCli` works in; tests pass their own. */
 export interface CliContext {
@@ -27,9 +34,12 @@ export interface CliContext {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   timing?: TelemetryTiming;
+  /** Aborting it stops `run` (the bin wires SIGINT and SIGTERM to it). */
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
 }
 
-const COMMANDS = ["facts", "telemetry", "run"] as const;
+const COMMANDS = ["facts", "telemetry", "enroll", "run"] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -44,6 +54,10 @@ const OPTIONS = {
   "interval-ms": { type: "string" },
   top: { type: "string" },
   "dry-run": { type: "boolean" },
+  "state-file": { type: "string" },
+  "artifact-dir": { type: "string" },
+  token: { type: "string" },
+  force: { type: "boolean" },
 } as const;
 
 /** The `--help` text. */
@@ -52,24 +66,34 @@ export const USAGE = `edgekernel-host: edgekernel's Linux node agent
 Usage:
   edgekernel-host facts [options]      print this node's facts as JSON
   edgekernel-host telemetry [options]  sample for the interval, print telemetry as JSON
-  edgekernel-host run [options]        connect to the control plane (not implemented yet)
+  edgekernel-host enroll --token T --control-plane-url URL [options]
+                                       enroll this node; keeps the credential in the state file
+  edgekernel-host run [options]        connect to the control plane and stay connected
   edgekernel-host --help
 
 Options (a flag overrides its environment variable, which overrides the config file):
   --config FILE             JSON config file                      ${CONFIG_FILE_ENV}
   --control-plane-url URL   control plane base URL (http/https)   ${CONFIG_SOURCES.controlPlaneUrl.env}
-  --node-id ID              this node's id                        ${CONFIG_SOURCES.nodeId.env}
+  --node-id ID              the node id to ask for at enrollment  ${CONFIG_SOURCES.nodeId.env}
   --label KEY=VALUE         a node label, repeatable              ${CONFIG_SOURCES.labels.env} (k=v,k=v)
   --role node|verifier      default ${CONFIG_DEFAULTS.role}                          ${CONFIG_SOURCES.role.env}
   --proc-root DIR           default ${CONFIG_DEFAULTS.procRoot}                         ${CONFIG_SOURCES.procRoot.env}
   --sys-root DIR            default ${CONFIG_DEFAULTS.sysRoot}                          ${CONFIG_SOURCES.sysRoot.env}
+  --state-file FILE         default ${CONFIG_DEFAULTS.stateFile}
+                                                                  ${CONFIG_SOURCES.stateFile.env}
+  --artifact-dir DIR        default ${CONFIG_DEFAULTS.artifactDir}
+                                                                  ${CONFIG_SOURCES.artifactDir.env}
   --interval-ms N           telemetry interval, ${CONFIG_LIMITS.telemetryIntervalMinMs}-${CONFIG_LIMITS.telemetryIntervalMaxMs}, default ${CONFIG_DEFAULTS.telemetryIntervalMs}
+                            (run: until the control plane's welcome sets it)
                                                                   ${CONFIG_SOURCES.telemetryIntervalMs.env}
   --top N                   processes listed, 1-${CONFIG_LIMITS.topProcessesMax}, default ${CONFIG_DEFAULTS.topProcesses}    ${CONFIG_SOURCES.topProcesses.env}
   --dry-run                 print actions instead of taking them  ${CONFIG_SOURCES.dryRun.env}
+  --token TOKEN             enroll: the one-time enrollment token ${TOKEN_ENV}
+  --force                   enroll: replace an existing enrollment
   -h, --help                show this text
 
-Exit status: 0 success, 1 failure, 2 bad usage or configuration (and \`run\`, for now).
+Exit status: 0 success, 1 failure (enrollment refused, credential revoked), 2 bad usage or
+configuration (run before enroll, too).
 `;
 
 /**
@@ -114,6 +138,8 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
         role: values.role,
         procRoot: values["proc-root"],
         sysRoot: values["sys-root"],
+        stateFile: values["state-file"],
+        artifactDir: values["artifact-dir"],
         intervalMs: values["interval-ms"],
         topProcesses: values.top,
         dryRun: values["dry-run"],
@@ -125,8 +151,12 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     return EXIT.usage;
   }
 
+  const extras = {
+    token: values.token ?? nonEmpty(context.env[TOKEN_ENV]),
+    force: values.force ?? false,
+  };
   try {
-    return await runCommand(command, config, context);
+    return await runCommand(command, config, context, extras);
   } catch (error) {
     context.stderr(
       `edgekernel-host: ${command} failed: ${error instanceof Error ? error.stack : String(error)}\n`,
@@ -139,6 +169,7 @@ async function runCommand(
   command: Command,
   config: HostAgentConfig,
   context: CliContext,
+  extras: { token: string | undefined; force: boolean },
 ): Promise<number> {
   switch (command) {
     case "facts": {
@@ -157,13 +188,96 @@ async function runCommand(
       context.stdout(`${JSON.stringify(report, null, 2)}\n`);
       return EXIT.ok;
     }
+    case "enroll":
+      return enrollCommand(config, context, extras);
     case "run":
-      // Deliberately not faked: connecting, enrolling and deploying arrive with the fleet protocol.
-      context.stderr(
-        "edgekernel-host: run is not implemented yet (fleet connection comes later)\n",
-      );
-      return EXIT.usage;
+      return runCommandLoop(config, context);
   }
+}
+
+async function enrollCommand(
+  config: HostAgentConfig,
+  context: CliContext,
+  extras: { token: string | undefined; force: boolean },
+): Promise<number> {
+  if (!extras.token) return usageError(context, `enroll needs --token (or ${TOKEN_ENV})`);
+  if (!config.controlPlaneUrl) {
+    return usageError(
+      context,
+      `enroll needs --control-plane-url (or ${CONFIG_SOURCES.controlPlaneUrl.env})`,
+    );
+  }
+  const facts = await readNodeFacts(config);
+  try {
+    const state = await enroll({
+      controlPlaneUrl: config.controlPlaneUrl,
+      token: extras.token,
+      stateFile: config.stateFile,
+      force: extras.force,
+      request: enrollRequest({
+        nodeId: config.nodeId,
+        role: config.role,
+        labels: config.labels,
+        facts,
+        agentVersion: AGENT_VERSION,
+      }),
+      ...(context.fetch ? { fetch: context.fetch } : {}),
+    });
+    context.stdout(
+      `${JSON.stringify({ nodeId: state.nodeId, tenantId: state.tenantId, role: state.role, keyId: state.keyId, stateFile: config.stateFile }, null, 2)}\n`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof EnrollError || error instanceof StateFileError)) throw error;
+    context.stderr(`edgekernel-host: ${error.message}\n`);
+    return EXIT.failure;
+  }
+}
+
+async function runCommandLoop(config: HostAgentConfig, context: CliContext): Promise<number> {
+  let state: Awaited<ReturnType<typeof readNodeState>>;
+  try {
+    state = await readNodeState(config.stateFile);
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error;
+    context.stderr(`edgekernel-host: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (!state) {
+    return usageError(
+      context,
+      `not enrolled: no state file at ${config.stateFile}; run edgekernel-host enroll first`,
+    );
+  }
+  if (state.role !== config.role) {
+    return usageError(
+      context,
+      `this node enrolled as ${state.role}, but the configuration says role ${config.role}`,
+    );
+  }
+  const log = (line: string) => context.stderr(`${new Date().toISOString()} ${line}\n`);
+  if (((await stateFileMode(config.stateFile)) & 0o077) !== 0) {
+    log(`warning: ${config.stateFile} is readable by others; chmod 600 it`);
+  }
+  const end = await runAgent({
+    config,
+    state,
+    print: (line) => context.stdout(`${line}\n`),
+    log,
+    signal: context.signal ?? new AbortController().signal,
+    ...(context.fetch ? { fetch: context.fetch } : {}),
+  });
+  if (end === "stopped") return EXIT.ok;
+  context.stderr(
+    end === "revoked"
+      ? "edgekernel-host: the control plane revoked this node's credential; enroll again\n"
+      : "edgekernel-host: the control plane refused this node (role)\n",
+  );
+  return EXIT.failure;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }
 
 function usageError(context: CliContext, message: string): number {

@@ -105,11 +105,22 @@ describe("edgekernel-host usage", () => {
     expect(out.stdout).toBe("");
   });
 
-  it("says run is not implemented yet and exits 2 instead of pretending to connect", async () => {
+  it("refuses run before enroll, naming the state file, and exits 2", async () => {
     const { ctx, out } = context();
-    expect(await runCli(["run"], ctx)).toBe(EXIT.usage);
-    expect(out.stderr).toMatch(/not implemented yet/);
+    expect(await runCli(["run", "--state-file", "/nonexistent/state.json"], ctx)).toBe(EXIT.usage);
+    expect(out.stderr).toMatch(/not enrolled: no state file at \/nonexistent\/state.json/);
     expect(out.stdout).toBe("");
+  });
+
+  it("wants a token and a control plane URL to enroll", async () => {
+    const { ctx, out } = context();
+    expect(await runCli(["enroll", "--control-plane-url", "http://127.0.0.1:1"], ctx)).toBe(
+      EXIT.usage,
+    );
+    expect(out.stderr).toMatch(/enroll needs --token \(or EDGEKERNEL_ENROLLMENT_TOKEN\)/);
+    const second = context();
+    expect(await runCli(["enroll", "--token", "et_x"], second.ctx)).toBe(EXIT.usage);
+    expect(second.out.stderr).toMatch(/enroll needs --control-plane-url/);
   });
 });
 
@@ -133,10 +144,12 @@ describe("the edgekernel-host executable", () => {
     expect(JSON.parse(stdout).hostname).toBe("plain");
   });
 
-  it("exits with status 2 for run", async () => {
-    const run = promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", "run"], {
-      cwd: PACKAGE_DIR,
-    });
+  it("exits with status 2 for run before enroll", async () => {
+    const run = promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "src/cli.ts", "run", "--state-file", "/nonexistent/state.json"],
+      { cwd: PACKAGE_DIR },
+    );
     await expect(run).rejects.toMatchObject({ code: 2 });
   });
 });

@@ -93,6 +93,20 @@ describe("loadConfig precedence", () => {
     expect(fromFlags).toMatchObject({ procRoot: `${CWD}/p`, sysRoot: `${CWD}/s` });
   });
 
+  it("resolves the state file and artifact directory like the roots", async () => {
+    const file = await configFile({ stateFile: "state/node.json", artifactDir: "art" });
+    const fromFile = await loadConfig(sources({ flags: { config: file } }));
+    expect(fromFile.stateFile).toBe(join(file, "..", "state/node.json"));
+    expect(fromFile.artifactDir).toBe(join(file, "..", "art"));
+    const fromFlags = await loadConfig(
+      sources({
+        flags: { stateFile: "s.json" },
+        env: { EDGEKERNEL_ARTIFACT_DIR: "a", EDGEKERNEL_STATE_FILE: "ignored.json" },
+      }),
+    );
+    expect(fromFlags).toMatchObject({ stateFile: `${CWD}/s.json`, artifactDir: `${CWD}/a` });
+  });
+
   it("reads booleans from env in the usual spellings and treats an empty variable as unset", async () => {
     expect((await loadConfig(sources({ env: { EDGEKERNEL_DRY_RUN: "yes" } }))).dryRun).toBe(true);
     expect((await loadConfig(sources({ env: { EDGEKERNEL_DRY_RUN: "0" } }))).dryRun).toBe(false);

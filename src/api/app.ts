@@ -28,6 +28,7 @@ import { ARTIFACT_RAW_BODY_PATHS, artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
 import { blackboardRoutes } from "./routes/blackboard.js";
 import { capabilityRoutes } from "./routes/capabilities.js";
+import { FLEET_NODE_PATHS, fleetRoutes } from "./routes/fleet.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { memoryRoutes } from "./routes/memory.js";
@@ -72,7 +73,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("*", except(rawBodyPaths, limitBody()));
   // /mcp and /a2a parse their own JSON-RPC bodies (and answer JSON-RPC errors); /oauth takes form posts.
   app.use("*", except(["/mcp", "/oauth/*", "/a2a", "/a2a/*", ...rawBodyPaths], requireJsonBody()));
-  app.use("/v1/*", authenticate());
+  // Fleet nodes present their own credential (or none, to enroll): see routes/fleet.ts.
+  app.use("/v1/*", except(FLEET_NODE_PATHS, authenticate()));
 
   app.route("/", healthRoutes);
   app.route("/", mcpRoutes({ resolveOAuthToken }));
@@ -95,12 +97,18 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", topicRoutes);
   app.route("/", a2aRoutes);
   app.route("/", workspaceRoutes);
+  app.route("/", fleetRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
     description:
       "An API key (`ek_…`) or, for tenant and key administration, the ADMIN_TOKEN secret",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "nodeCredential", {
+    type: "http",
+    scheme: "bearer",
+    description: "A fleet node's credential (`nk_…`), issued once by POST /v1/fleet/enroll",
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -19,6 +19,9 @@ export type Principal =
 
 /** What the audit middleware records about the call; handlers fill in the target. */
 export interface AuditNote {
+  /** Who acted, when no API key did (e.g. the node an enrollment token enrolled). */
+  actor?: string;
+  actorRole?: string;
   target?: string | null;
   tenantId?: string | null;
   detail?: Record<string, unknown>;

@@ -11,6 +11,8 @@ const DESCRIPTIONS: Record<number, string> = {
   413: "Body larger than 1 MiB",
   415: "Body is not JSON",
   422: "A field failed validation; `errors[]` names each one",
+  426: "Expected a WebSocket upgrade",
+  503: "Not available: the deployment lacks a configured dependency",
 };
 
 /** OpenAPI response entries for the given problem statuses. */

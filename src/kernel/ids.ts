@@ -22,6 +22,11 @@ export const ID_PREFIXES = {
   artifact: "art",
   message: "msg",
   correlation: "corr",
+  node: "node",
+  enrollmentToken: "etok",
+  nodeCredential: "ncred",
+  command: "cmd",
+  commandBatch: "cmdb",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

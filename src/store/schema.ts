@@ -263,6 +263,7 @@ export const approvals = sqliteTable(
 export * from "./schema-artifacts.js";
 export * from "./schema-blackboard.js";
 export * from "./schema-bus.js";
+export * from "./schema-fleet.js";
 export * from "./schema-memory.js";
 export * from "./schema-schedcp.js";
 export * from "./schema-workspace.js";

@@ -25,12 +25,15 @@ export function freePort() {
 }
 
 /**
- * Runs the dev server in a fresh temporary directory. Resolves once /healthz answers, with the
- * base URL, the admin token it printed, its output so far, and a stop() function.
+ * Runs the dev server in a fresh temporary directory (or `options.dir` and `options.port`, to
+ * start it again where a stopped one ran). Resolves once /healthz answers, with the base URL,
+ * the admin token it printed, its output so far, and stop(): it kills the server's process group,
+ * removes the directory unless `{ keepState: true }`, and resolves once the process has exited.
+ * `options.args` go to wrangler dev (e.g. `["--var", "NAME:value"]`).
  */
-export async function startDevServer() {
-  const dir = mkdtempSync(join(tmpdir(), "edgekernel-e2e-"));
-  const port = await freePort();
+export async function startDevServer(options = {}) {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "edgekernel-e2e-"));
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const env = {
     ...process.env,
@@ -41,7 +44,7 @@ export async function startDevServer() {
   delete env.ADMIN_TOKEN;
   const child = spawn(
     process.execPath,
-    ["scripts/dev.mjs", "--inspector-port", String(inspectorPort)],
+    ["scripts/dev.mjs", "--inspector-port", String(inspectorPort), ...(options.args ?? [])],
     {
       cwd: ROOT,
       env,
@@ -57,18 +60,20 @@ export async function startDevServer() {
     output += d;
   });
   const base = `http://127.0.0.1:${port}`;
-  const stop = () => {
+  const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
+  const stop = async ({ keepState = false } = {}) => {
     try {
       process.kill(-child.pid, "SIGTERM");
     } catch {
       // already gone
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (child.exitCode === null && child.signalCode === null) await exited;
+    if (!keepState) rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) {
-      stop();
+      await stop();
       throw new Error(`dev server exited with ${child.exitCode}:\n${output}`);
     }
     try {
@@ -78,11 +83,11 @@ export async function startDevServer() {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      stop();
+      await stop();
       throw new Error(`dev server not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }
   const token = /ADMIN_TOKEN\s+(adm_[A-Za-z0-9_-]+)/.exec(output)?.[1];
-  return { base, token, dir, devVarsFile: env.DEV_VARS_FILE, output: () => output, stop };
+  return { base, port, token, dir, devVarsFile: env.DEV_VARS_FILE, output: () => output, stop };
 }

@@ -51,6 +51,10 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "POST /v1/topics/:topic/subscriptions": "topic.subscribe",
   "DELETE /v1/topics/:topic/subscriptions/:processId": "topic.unsubscribe",
   "POST /v1/topics/:topic/messages": "topic.publish",
+  "POST /v1/fleet/enrollment-tokens": "fleet.enrollment_token.create",
+  "POST /v1/fleet/enroll": "fleet.node.enroll",
+  "DELETE /v1/fleet/nodes/:id": "fleet.node.revoke",
+  "POST /v1/fleet/commands": "fleet.command",
 };
 
 /** The audit middleware; mount it after request-id and before authentication. */
@@ -80,8 +84,8 @@ export function audit(): MiddlewareHandler<AppEnv> {
           actor:
             principal?.kind === "key" && principal.processId !== null
               ? principal.processId
-              : (principal?.actor ?? "anonymous"),
-          actorRole: asProcess ? "process" : (principal?.role ?? "none"),
+              : (principal?.actor ?? note.actor ?? "anonymous"),
+          actorRole: asProcess ? "process" : (principal?.role ?? note.actorRole ?? "none"),
           action,
           target: note.target ?? targetFromPath(c.req.path),
           decision: status < 400 ? "allow" : status === 401 || status === 403 ? "deny" : "error",

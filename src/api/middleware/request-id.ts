@@ -27,6 +27,8 @@ export function requestId(): MiddlewareHandler<AppEnv> {
 
 /** Sets the header, copying the response first when its headers are immutable. */
 function setHeader(res: Response, id: string, replace: (res: Response) => void): void {
+  // A WebSocket upgrade (101) carries its socket in the response object: never copy it.
+  if (res.status === 101) return;
   try {
     res.headers.set(REQUEST_ID_HEADER, id);
   } catch {

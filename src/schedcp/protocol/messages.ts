@@ -278,6 +278,28 @@ export const ControlFrameSchema = z.discriminatedUnion("type", [
 ]);
 export type ControlFrame = z.infer<typeof ControlFrameSchema>;
 
+/**
+ * WebSocket close codes the control plane uses (private range 4000-4999, the HTTP status they
+ * resemble plus 4000). A node stops reconnecting only on `unauthorized` (its credential was
+ * revoked); every other close is retried with backoff.
+ */
+export const FLEET_CLOSE_CODES = {
+  /** A frame failed the schemas, or a frame other than `hello` came first. */
+  badFrame: 4400,
+  /** The node's credential was revoked. */
+  unauthorized: 4401,
+  /** The frame is not allowed for this node (e.g. a role other than the enrolled one). */
+  forbidden: 4403,
+  /** No frame from the node for too long (heartbeats stopped). */
+  heartbeatTimeout: 4408,
+  /** A newer connection of the same node took over. */
+  replaced: 4409,
+  /** A frame larger than `FLEET_LIMITS.maxFrameBytes`. */
+  frameTooLarge: 4413,
+  /** A binary frame: the protocol is JSON text only. */
+  unsupportedData: 4415,
+} as const;
+
 /** The artifact a node downloads: `GET /v1/fleet/artifacts/{sha256}`, node credential. */
 export function artifactPath(sha256: string): string {
   return `/v1/fleet/artifacts/${sha256}`;

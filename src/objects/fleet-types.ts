@@ -1,0 +1,172 @@
+/**
+ * The Fleet object's RPC surface and its plain-JSON value types. The rollout engine, the
+ * verification dispatcher and the HTTPS API call these through `fleetStub(env, tenantId)`.
+ */
+
+import type { NodeSelector, NodeTarget } from "../schedcp/fleet/targets.js";
+import type {
+  CommandBody,
+  DeployStatus,
+  NODE_ROLES,
+  NodeFacts,
+  TelemetryReport,
+  VerifyResult,
+} from "../schedcp/protocol/index.js";
+
+export type { NodeSelector, NodeTarget };
+
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+/** What runs on a node: an assignment, or null for the kernel's default scheduler. */
+export type Running = DeployStatus["running"];
+
+/**
+ * Where one command to one node stands.
+ * - `sent`: on the wire, no ack yet (before its deadline)
+ * - `acked`: the node answered `ok: true`
+ * - `failed`: the node answered `ok: false` (its `error` says why)
+ * - `timed_out`: no ack by the deadline
+ * - `offline`: the node had no open connection when the command was sent; nothing was sent
+ */
+export type CommandStatus = "sent" | "acked" | "failed" | "timed_out" | "offline";
+
+export interface CommandResult {
+  commandId: string;
+  batchId: string;
+  nodeId: string;
+  op: CommandBody["op"];
+  status: CommandStatus;
+  error: { code: string; message: string } | null;
+  createdAtMs: number;
+  deadlineAtMs: number;
+  /** When the ack (or the timeout) settled it; null while `sent`. */
+  settledAtMs: number | null;
+  /** settledAtMs − createdAtMs for acked and failed commands, by the object's clock. */
+  latencyMs: number | null;
+}
+
+export interface CommandOptions {
+  /** How long to wait for each ack, 1 s – 10 min (default 30 s). */
+  timeoutMs?: number;
+  /** Resolve once every command has settled (default), or at once with what was sent. */
+  wait?: boolean;
+}
+
+export type SendCommandReply =
+  | {
+      ok: true;
+      batchId: string;
+      results: CommandResult[];
+      counts: Record<CommandStatus, number>;
+    }
+  | {
+      ok: false;
+      code: "invalid_command" | "too_many_targets" | "wrong_tenant";
+      message: string;
+    };
+
+/** A node as the Fleet object sees it now. */
+export interface NodeLive {
+  nodeId: string;
+  role: NodeRole;
+  labels: Record<string, string>;
+  /** `online` while a connection that said hello is open. */
+  status: "online" | "offline";
+  connectedAtMs: number | null;
+  /** Last frame of any kind from the node. */
+  lastSeenAtMs: number | null;
+  agentVersion: string | null;
+  dryRun: boolean;
+  running: Running;
+  facts: NodeFacts | null;
+  lastTelemetry: {
+    seq: number;
+    atMs: number;
+    receivedAtMs: number;
+    report: TelemetryReport;
+  } | null;
+}
+
+export interface TelemetryEntry {
+  seq: number;
+  /** The node's clock when it sent the report. */
+  atMs: number;
+  receivedAtMs: number;
+  report: TelemetryReport;
+}
+
+export interface DeployEventEntry {
+  seq: number;
+  receivedAtMs: number;
+  status: DeployStatus;
+}
+
+/** A page, newest first; pass `nextBeforeSeq` as `beforeSeq` for the next one. */
+export interface SeqPage<T> {
+  items: T[];
+  nextBeforeSeq: number | null;
+}
+
+export interface VerifyResultEntry {
+  nodeId: string;
+  receivedAtMs: number;
+  result: VerifyResult;
+}
+
+/** Who is connecting, as the Worker established it from the node credential and D1. */
+export interface ConnectIdentity {
+  tenantId: string;
+  nodeId: string;
+  role: NodeRole;
+  credentialId: string;
+  /** Labels as D1 holds them (the node's merged with its token's). */
+  labels: Record<string, string>;
+  /** The token's labels, laid over whatever the node says in its hello. */
+  tokenLabels: Record<string, string>;
+}
+
+/** The header carrying `ConnectIdentity` from the Worker to the object (never from outside). */
+export const CONNECT_IDENTITY_HEADER = "x-edgekernel-fleet-identity";
+
+/**
+ * The RPC surface of a Fleet object. Every method takes the caller's tenant; the object serves
+ * one, and answers another tenant's calls as if about missing nodes.
+ */
+export interface FleetRpc {
+  /**
+   * Sends `body` to each targeted node that is connected and waits for the acks (or each
+   * deadline). Nodes without a connection get `offline` at once. A selector is resolved against
+   * the nodes this object has seen say hello.
+   */
+  sendCommand(
+    tenantId: string,
+    target: NodeTarget,
+    body: CommandBody,
+    options?: CommandOptions,
+  ): Promise<SendCommandReply>;
+  /** The current state of commands, by command id (unknown ids are left out). */
+  commandResults(tenantId: string, commandIds: string[]): Promise<CommandResult[]>;
+  /** One node's live state, or null when it never said hello to this object. */
+  node(tenantId: string, nodeId: string): Promise<NodeLive | null>;
+  /** The live state of every node the selector matches (without facts and telemetry). */
+  nodes(tenantId: string, selector: NodeSelector): Promise<NodeLive[]>;
+  telemetry(
+    tenantId: string,
+    nodeId: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<SeqPage<TelemetryEntry>>;
+  deployEvents(
+    tenantId: string,
+    nodeId: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<SeqPage<DeployEventEntry>>;
+  /** The result a verifier node sent for `jobId`, or null while there is none. */
+  verifyResult(tenantId: string, jobId: string): Promise<VerifyResultEntry | null>;
+  /**
+   * Refuses this credential from now on and closes its node's connections (code 4401).
+   * Returns how many sockets were closed.
+   */
+  revoke(tenantId: string, nodeId: string, credentialId: string): Promise<{ closed: number }>;
+}
