@@ -29,6 +29,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { blackboardRoutes } from "./routes/blackboard.js";
 import { capabilityRoutes } from "./routes/capabilities.js";
 import { FLEET_NODE_PATHS, fleetRoutes } from "./routes/fleet.js";
+import { fleetProfileRoutes } from "./routes/fleet-profile.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { memoryRoutes } from "./routes/memory.js";
@@ -98,6 +99,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", a2aRoutes);
   app.route("/", workspaceRoutes);
   app.route("/", fleetRoutes);
+  app.route("/", fleetProfileRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

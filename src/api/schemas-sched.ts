@@ -11,6 +11,7 @@ import {
   TunablesSchema,
   UseCaseSchema,
 } from "../schedcp/metadata.js";
+import { OutcomeFields } from "../schedcp/outcome.js";
 import {
   NodeIdSchema,
   ParametersSchema,
@@ -205,3 +206,25 @@ export const HistoryItemSchema = z
 export const HistoryPageSchema = z
   .object({ items: z.array(HistoryItemSchema), nextCursor: z.string().nullable() })
   .meta({ id: "SchedPolicyHistoryPage" });
+
+export const OutcomeCreateRequestSchema = z
+  .strictObject(OutcomeFields)
+  .meta({ id: "SchedPolicyOutcomeRequest" });
+export type OutcomeCreateRequest = z.infer<typeof OutcomeCreateRequestSchema>;
+
+export const OutcomeSchema = z
+  .object({
+    id: z.string(),
+    policyId: z.string(),
+    version: z.number().int(),
+    targetKind: z.enum(["node", "group"]),
+    target: z.string().meta({ description: "A node id, or a selector as `k=v,k2=v2;role=node`" }),
+    workloadClass: z.enum(WORKLOAD_CLASSES),
+    metricsBefore: z.record(z.string(), z.number()),
+    metricsAfter: z.record(z.string(), z.number()),
+    outcome: z.enum(OUTCOMES),
+    rolloutId: z.string().nullable(),
+    recordedAt: z.string(),
+  })
+  .meta({ id: "SchedPolicyOutcome" });
+export type OutcomeView = z.infer<typeof OutcomeSchema>;

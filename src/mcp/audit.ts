@@ -27,6 +27,9 @@ export const MCP_AUDIT_ACTIONS: Record<string, string> = {
   delete_file: "workspace.file.delete",
   share_path: "workspace.share",
   revoke_share: "workspace.revoke",
+  submit_policy: "sched_policy.create",
+  submit_version: "sched_policy.version_create",
+  record_outcome: "sched_policy.outcome_record",
 };
 
 export interface McpCallOutcome {

@@ -63,6 +63,17 @@ export const TOOL_ACCESS: Record<string, ToolAccess> = {
   delete_file: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   share_path: { roles: WRITE_ROLES, processScoped: true, write: true },
   revoke_share: { roles: WRITE_ROLES, processScoped: true, write: true },
+  // The fleet and the policy repository: an agent key's calls are its process's system calls.
+  list_nodes: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  get_node: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  workload_profile: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  node_history: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  search_policies: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  get_policy: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  verification_status: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  submit_policy: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
+  submit_version: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
+  record_outcome: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   "resource:process": { roles: READ_ROLES, processScoped: true, write: false },
   "resource:process-events": { roles: READ_ROLES, processScoped: true, write: false },
 };

@@ -17,7 +17,9 @@ import { registerApprovalTools } from "./tools/approvals.js";
 import { registerArtifactTools } from "./tools/artifacts.js";
 import { registerBlackboardTools } from "./tools/blackboard.js";
 import { registerBusTools } from "./tools/bus.js";
+import { registerFleetTools } from "./tools/fleet.js";
 import { registerMemoryTools } from "./tools/memory.js";
+import { registerPolicyTools } from "./tools/policies.js";
 import { registerProcessTools } from "./tools/processes.js";
 import { registerRegistryTools } from "./tools/registry.js";
 import { registerWorkspaceTools } from "./tools/workspace.js";
@@ -27,7 +29,9 @@ export const MCP_SERVER_NAME = "edgekernel";
 const INSTRUCTIONS =
   "edgekernel runs LLM agents as processes. list_agent_types shows what you can start; " +
   "spawn_process starts one; get_process and the edgekernel://process/{id} resources show its " +
-  "state and event log; pause_process, resume_process and terminate_process signal it.";
+  "state and event log; pause_process, resume_process and terminate_process signal it. " +
+  "For the fleet's Linux schedulers: list_nodes and workload_profile observe, search_policies " +
+  "and get_policy pick, submit_policy writes, record_outcome records how a policy did.";
 
 /**
  * A server with every tool and resource, bound to one request's caller.
@@ -52,6 +56,8 @@ export function createMcpServer(ctx: McpContext): McpServer {
   registerMemoryTools(server, ctx);
   registerBusTools(server, ctx);
   registerWorkspaceTools(server, ctx);
+  registerFleetTools(server, ctx);
+  registerPolicyTools(server, ctx);
   registerResources(server, ctx);
   return server;
 }

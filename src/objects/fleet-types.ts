@@ -107,6 +107,15 @@ export interface SeqPage<T> {
   nextBeforeSeq: number | null;
 }
 
+/** A node's facts and newest telemetry, for workload analysis (`FleetRpc.windows`). */
+export interface NodeWindowEntry {
+  nodeId: string;
+  /** Null when the node never said hello to this object. */
+  facts: NodeFacts | null;
+  /** Newest first. */
+  reports: TelemetryEntry[];
+}
+
 export interface VerifyResultEntry {
   nodeId: string;
   receivedAtMs: number;
@@ -162,6 +171,12 @@ export interface FleetRpc {
     beforeSeq: number | null,
     limit: number,
   ): Promise<SeqPage<DeployEventEntry>>;
+  /**
+   * Each named node's facts and newest `reportsPerNode` telemetry reports (newest first), in
+   * one call: a group's workload profile reads many nodes at once. At most
+   * `FLEET_OBJECT_LIMITS.windowNodesMax` nodes; a node this object never saw comes back empty.
+   */
+  windows(tenantId: string, nodeIds: string[], reportsPerNode: number): Promise<NodeWindowEntry[]>;
   /** The result a verifier node sent for `jobId`, or null while there is none. */
   verifyResult(tenantId: string, jobId: string): Promise<VerifyResultEntry | null>;
   /**

@@ -56,6 +56,7 @@ import {
   type DeployEventEntry,
   type FleetRpc,
   type NodeLive,
+  type NodeWindowEntry,
   type Running,
   type SendCommandReply,
   type SeqPage,
@@ -486,6 +487,28 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   ): Promise<SeqPage<DeployEventEntry>> {
     if (!this.ownsTenant(tenantId)) return { items: [], nextBeforeSeq: null };
     return this.store.deployEventPage(nodeId, beforeSeq, limit);
+  }
+
+  async windows(
+    tenantId: string,
+    nodeIds: string[],
+    reportsPerNode: number,
+  ): Promise<NodeWindowEntry[]> {
+    if (!this.ownsTenant(tenantId)) return [];
+    this.writes.flush();
+    const limit = Math.max(
+      1,
+      Math.min(Math.trunc(reportsPerNode), FLEET_OBJECT_LIMITS.telemetryHistoryPerNode),
+    );
+    return nodeIds.slice(0, FLEET_OBJECT_LIMITS.windowNodesMax).map((nodeId) => {
+      const row = this.store.node(nodeId);
+      if (!row) return { nodeId, facts: null, reports: [] };
+      return {
+        nodeId,
+        facts: row.facts_json === null ? null : JSON.parse(row.facts_json),
+        reports: this.store.telemetryPage(nodeId, null, limit).items,
+      };
+    });
   }
 
   async verifyResult(tenantId: string, jobId: string): Promise<VerifyResultEntry | null> {

@@ -1,9 +1,12 @@
 /**
  * The scheduler-policy repository as calls: `(env, db, caller, input)` functions the HTTPS
- * routes call (and the MCP tools will), so the surfaces cannot drift. Each authorises the
- * caller (readers read; operators and admins write), scopes to its tenant (another tenant's
- * policy is 404, like a missing one), seeds the built-ins on first use in the isolate, and
- * returns plain JSON views. An adapter: the logic is in the pure modules beside it.
+ * routes and the MCP tools call, so the surfaces cannot drift. Each passes the call gate
+ * (`gateScope`: a tenant key with a reader's role reads and an operator's or admin's writes;
+ * an agent key acts as its process, which needs `sched.read`, `sched.submit` or `sched.record`),
+ * scopes to its tenant (another tenant's policy is 404, like a missing one), seeds the
+ * built-ins on first use in the isolate, and returns plain JSON views. The agent loop, whose
+ * gate has already run, calls the `…In` functions with its scope. An adapter: the logic is in
+ * the pure modules beside it.
  *
  * What this does not do yet: send a checked version to a verifier node, sign it, roll it out.
  * A new version stays `checked` until the fleet's verifier path (src/objects, branch `fleet`)
@@ -14,6 +17,8 @@ import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../api/authorize.js";
 import { cursorKey, INVALID_CURSOR, pageOf } from "../api/pagination.js";
 import { ApiError, fieldError } from "../api/problem.js";
 import type {
+  OutcomeCreateRequest,
+  OutcomeView,
   PolicyCreateRequest,
   SchedPolicyView,
   SchedVersionDetailView,
@@ -43,11 +48,16 @@ import {
   putPolicySource,
   type QuarantineRow,
   readPolicySource,
+  recordPerformance,
   type VersionRow,
 } from "../store/sched-policies.js";
 import type { SchedVersionStatus } from "../store/schema-schedcp.js";
+import { gateScope, type Scope } from "./call-scope.js";
+import { SCHED_CAPABILITIES } from "./capabilities.js";
 import type { Diagnostic } from "./diagnostics.js";
+import { nodeOr404 } from "./fleet-calls.js";
 import { type Tunable, TunablesSchema } from "./metadata.js";
+import { selectorTarget } from "./profile.js";
 import type { NodeFacts } from "./protocol/telemetry.js";
 import { type RecommendationResult, recommendPolicies } from "./recommend.js";
 import { runStaticChecks, type StaticCheckResult } from "./static-checks.js";
@@ -162,15 +172,32 @@ export async function listPoliciesAs(
   env: Env,
   db: Db,
   caller: Caller,
-  input: {
-    q?: string | undefined;
-    tag?: string | undefined;
-    workload?: WorkloadClass | undefined;
-    limit: number;
-    cursor?: string | undefined;
-  },
-): Promise<{ items: Array<SchedPolicyView & { score?: number }>; nextCursor: string | null }> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  input: PolicyListInput,
+): Promise<PolicyPage> {
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  return listPoliciesIn(env, db, scope, input);
+}
+
+export interface PolicyListInput {
+  q?: string | undefined;
+  tag?: string | undefined;
+  workload?: WorkloadClass | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export type PolicyPage = {
+  items: Array<SchedPolicyView & { score?: number }>;
+  nextCursor: string | null;
+};
+
+/** `listPoliciesAs` for a caller the gate has already let through. */
+export async function listPoliciesIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: PolicyListInput,
+): Promise<PolicyPage> {
   const ftsQuery = input.q === undefined ? undefined : toFtsQuery(input.q);
   if (ftsQuery === null) {
     throw fieldError("q", "must contain at least one word (letters or digits)", "empty_query");
@@ -186,7 +213,7 @@ export async function listPoliciesAs(
   );
   await ensureBuiltinPolicies(db, env.BLOBS);
   const rows = await listPolicies(db, {
-    tenantId: principal.tenantId,
+    tenantId: scope.tenantId,
     ftsQuery,
     tag: input.tag,
     anyTag: input.workload ? CLASS_TAGS[input.workload] : undefined,
@@ -212,10 +239,20 @@ export async function getPolicyAs(
   caller: Caller,
   input: { id: string },
 ): Promise<SchedPolicyView> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  return getPolicyIn(env, db, scope, input);
+}
+
+/** `getPolicyAs` for a caller the gate has already let through. */
+export async function getPolicyIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: { id: string },
+): Promise<SchedPolicyView> {
   await ensureBuiltinPolicies(db, env.BLOBS);
-  const row = await visiblePolicy(db, principal.tenantId, input.id);
-  const quarantined = await quarantinedVersions(db, principal.tenantId, row.id);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
+  const quarantined = await quarantinedVersions(db, scope.tenantId, row.id);
   const latest = await getVersion(db, row.id, row.latestVersion);
   return policyView(
     row,
@@ -230,14 +267,24 @@ export async function listVersionsAs(
   caller: Caller,
   input: { id: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: SchedVersionView[]; nextCursor: string | null }> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  return listVersionsIn(env, db, scope, input);
+}
+
+/** `listVersionsAs` for a caller the gate has already let through. */
+export async function listVersionsIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: { id: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: SchedVersionView[]; nextCursor: string | null }> {
   const before = jsonCursor<number>(
     input.cursor,
     (v): v is number => Number.isInteger(v) && (v as number) > 0,
   );
   await ensureBuiltinPolicies(db, env.BLOBS);
-  const row = await visiblePolicy(db, principal.tenantId, input.id);
-  const quarantined = await quarantinedVersions(db, principal.tenantId, row.id);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
+  const quarantined = await quarantinedVersions(db, scope.tenantId, row.id);
   const rows = await listVersions(db, row.id, { limit: input.limit + 1, beforeVersion: before });
   const { page, nextCursor } = pageOf(rows, input.limit, (v) => JSON.stringify(v.version));
   return { items: page.map((v) => versionView(v, quarantined.has(v.version))), nextCursor };
@@ -250,17 +297,26 @@ export async function getVersionAs(
   caller: Caller,
   input: { id: string; version: string },
 ): Promise<SchedVersionDetailView> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  return getVersionIn(env, db, scope, input);
+}
+
+/** `getVersionAs` for a caller the gate has already let through. */
+export async function getVersionIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: { id: string; version: string },
+): Promise<SchedVersionDetailView> {
   await ensureBuiltinPolicies(db, env.BLOBS);
-  const row = await visiblePolicy(db, principal.tenantId, input.id);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
   const number = versionNumber(row.id, input.version);
   const version = await getVersion(db, row.id, number);
   if (!version) throw new ApiError("not_found", `no version ${number} of ${row.id}`);
   const source = await readPolicySource(env.BLOBS, version.sourceSha256);
   if (source === null)
     throw new Error(`source ${version.sourceSha256} of ${row.id}@${number} is missing from R2`);
-  const quarantine =
-    (await quarantinedVersions(db, principal.tenantId, row.id)).get(number) ?? null;
+  const quarantine = (await quarantinedVersions(db, scope.tenantId, row.id)).get(number) ?? null;
   const diagnostics = JSON.parse(version.diagnosticsJson) as Diagnostic[];
   return {
     ...versionView(version, quarantine !== null),
@@ -275,6 +331,64 @@ export async function getVersionAs(
           quarantinedAt: iso(quarantine.quarantinedAtMs),
         }
       : null,
+  };
+}
+
+/** A policy with its newest versions and one version's detail: one read for a client. */
+export type PolicyDetailView = {
+  policy: SchedPolicyView;
+  /** Newest first. */
+  versions: SchedVersionView[];
+  /** More versions exist than were listed. */
+  moreVersions: boolean;
+  /** The version asked for (default the newest); `source` only when asked for. */
+  version: Omit<SchedVersionDetailView, "source"> & { source: string | null };
+};
+
+export interface PolicyDetailInput {
+  id: string;
+  version?: number | undefined;
+  versionsLimit: number;
+  includeSource: boolean;
+}
+
+/**
+ * A policy, its newest versions, and one version with its static checks, verification result
+ * and quarantine (and source, when asked for): what a client reads before it picks a policy.
+ *
+ * @example await policyDetailAs(env, db, principal, { id: "spol_fifo", versionsLimit: 10, includeSource: false })
+ */
+export async function policyDetailAs(
+  env: Env,
+  db: Db,
+  caller: Caller,
+  input: PolicyDetailInput,
+): Promise<PolicyDetailView> {
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  return policyDetailIn(env, db, scope, input);
+}
+
+/** `policyDetailAs` for a caller the gate has already let through. */
+export async function policyDetailIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: PolicyDetailInput,
+): Promise<PolicyDetailView> {
+  const policy = await getPolicyIn(env, db, scope, { id: input.id });
+  const versions = await listVersionsIn(env, db, scope, {
+    id: policy.id,
+    limit: input.versionsLimit,
+  });
+  const detail = await getVersionIn(env, db, scope, {
+    id: policy.id,
+    version: String(input.version ?? policy.latestVersion),
+  });
+  return {
+    policy,
+    versions: versions.items,
+    moreVersions: versions.nextCursor !== null,
+    version: input.includeSource ? detail : { ...detail, source: null },
   };
 }
 
@@ -295,7 +409,7 @@ export async function policyHistoryAs(
     cursor?: string | undefined;
   },
 ): Promise<{ items: HistoryItemView[]; nextCursor: string | null }> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
   type After = { atMs: number; kind: string; key: string };
   const after = jsonCursor<After>(
     input.cursor,
@@ -306,9 +420,9 @@ export async function policyHistoryAs(
       typeof v.key === "string",
   );
   await ensureBuiltinPolicies(db, env.BLOBS);
-  const row = await visiblePolicy(db, principal.tenantId, input.id);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
   const rows = await listPolicyHistory(db, {
-    tenantId: principal.tenantId,
+    tenantId: scope.tenantId,
     policyId: row.id,
     version: input.version,
     nodeId: input.nodeId,
@@ -340,11 +454,23 @@ export async function createPolicyAs(
   db: Db,
   caller: Caller,
   input: PolicyCreateRequest,
-): Promise<{
-  policy: SchedPolicyView;
-  version: SchedVersionView & { staticChecks: { ok: boolean; diagnostics: Diagnostic[] } };
-}> {
-  const principal = requireTenantKey(caller, WRITE_ROLES);
+): Promise<PolicyCreated> {
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.submit, WRITE_ROLES);
+  return createPolicyIn(env, db, scope, input);
+}
+
+export type CheckedVersionView = SchedVersionView & {
+  staticChecks: { ok: boolean; diagnostics: Diagnostic[] };
+};
+export type PolicyCreated = { policy: SchedPolicyView; version: CheckedVersionView };
+
+/** `createPolicyAs` for a caller the gate has already let through. */
+export async function createPolicyIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: PolicyCreateRequest,
+): Promise<PolicyCreated> {
   const { source, parameters, ...metadata } = input;
   const checks = runStaticChecks({
     source,
@@ -360,7 +486,7 @@ export async function createPolicyAs(
     db,
     {
       id: newSchedPolicyId(nowMs),
-      tenantId: principal.tenantId,
+      tenantId: scope.tenantId,
       metadata,
       version: {
         sourceSha256: stored.sha256,
@@ -370,7 +496,7 @@ export async function createPolicyAs(
         diagnostics: checks.diagnostics,
         status: "checked",
         statusReason: null,
-        createdBy: principal.actor,
+        createdBy: scope.actor,
       },
     },
     nowMs,
@@ -409,10 +535,20 @@ export async function createVersionAs(
   db: Db,
   caller: Caller,
   input: VersionCreateRequest & { id: string },
-): Promise<SchedVersionView & { staticChecks: { ok: boolean; diagnostics: Diagnostic[] } }> {
-  const principal = requireTenantKey(caller, WRITE_ROLES);
+): Promise<CheckedVersionView> {
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.submit, WRITE_ROLES);
+  return createVersionIn(env, db, scope, input);
+}
+
+/** `createVersionAs` for a caller the gate has already let through. */
+export async function createVersionIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: VersionCreateRequest & { id: string },
+): Promise<CheckedVersionView> {
   await ensureBuiltinPolicies(db, env.BLOBS);
-  const row = await visiblePolicy(db, principal.tenantId, input.id);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
   if (row.tenantId === null) {
     throw new ApiError(
       "forbidden",
@@ -456,7 +592,7 @@ export async function createVersionAs(
         diagnostics: checks.diagnostics,
         status: "checked",
         statusReason: null,
-        createdBy: principal.actor,
+        createdBy: scope.actor,
       },
     },
     Date.now(),
@@ -474,7 +610,8 @@ export async function createVersionAs(
 
 /**
  * Lifts the circuit breaker's quarantine of a version for the caller's tenant (and forgets
- * the failures that caused it); 409 when it is not quarantined.
+ * the failures that caused it); 409 when it is not quarantined. Tenant keys only: overriding
+ * the breaker is a person's decision, never an agent's.
  */
 export async function clearQuarantineAs(
   env: Env,
@@ -501,6 +638,74 @@ export async function clearQuarantineAs(
     });
   }
   return versionView(version, false);
+}
+
+/**
+ * Records how a version did on a node or a label group in the repository's performance
+ * history, which recommendations read back. The node must be the tenant's (404 otherwise).
+ *
+ * @example await recordOutcomeAs(env, db, principal, { id: "spol_fifo", version: "1", target: { nodeId: "web-1" }, workloadClass: "cpu-bound-batch", metricsBefore: {}, metricsAfter: {}, outcome: "improved" })
+ */
+export async function recordOutcomeAs(
+  env: Env,
+  db: Db,
+  caller: Caller,
+  input: OutcomeCreateRequest & { id: string; version: string },
+): Promise<OutcomeView> {
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.record, WRITE_ROLES);
+  return recordOutcomeIn(env, db, scope, input);
+}
+
+/** `recordOutcomeAs` for a caller the gate has already let through. */
+export async function recordOutcomeIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: OutcomeCreateRequest & { id: string; version: string },
+): Promise<OutcomeView> {
+  await ensureBuiltinPolicies(db, env.BLOBS);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
+  const number = versionNumber(row.id, input.version);
+  if (!(await getVersion(db, row.id, number))) {
+    throw new ApiError("not_found", `no version ${number} of ${row.id}`);
+  }
+  const target =
+    "nodeId" in input.target
+      ? {
+          kind: "node" as const,
+          name: (await nodeOr404(db, scope.tenantId, input.target.nodeId)).id,
+        }
+      : { kind: "group" as const, name: selectorTarget(input.target.selector) };
+  const nowMs = Date.now();
+  const id = await recordPerformance(
+    db,
+    {
+      tenantId: scope.tenantId,
+      policyId: row.id,
+      version: number,
+      targetKind: target.kind,
+      target: target.name,
+      workloadClass: input.workloadClass,
+      metricsBefore: input.metricsBefore,
+      metricsAfter: input.metricsAfter,
+      outcome: input.outcome,
+      rolloutId: input.rolloutId ?? null,
+    },
+    nowMs,
+  );
+  return {
+    id,
+    policyId: row.id,
+    version: number,
+    targetKind: target.kind,
+    target: target.name,
+    workloadClass: input.workloadClass,
+    metricsBefore: input.metricsBefore,
+    metricsAfter: input.metricsAfter,
+    outcome: input.outcome,
+    rolloutId: input.rolloutId ?? null,
+    recordedAt: iso(nowMs),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

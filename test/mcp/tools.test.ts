@@ -14,24 +14,34 @@ const TOOL_NAMES = [
   "blackboard_put",
   "delete_file",
   "deny_call",
+  "get_node",
+  "get_policy",
   "get_process",
   "list_agent_types",
   "list_approvals",
   "list_files",
+  "list_nodes",
   "list_processes",
+  "node_history",
   "pause_process",
   "publish",
   "query_audit",
   "read_file",
   "read_mailbox",
+  "record_outcome",
   "resume_process",
   "revoke_share",
   "search_memory",
+  "search_policies",
   "send_message",
   "share_path",
   "spawn_process",
+  "submit_policy",
+  "submit_version",
   "subscribe",
   "terminate_process",
+  "verification_status",
+  "workload_profile",
   "write_file",
   "write_memory",
 ];
@@ -54,6 +64,13 @@ describe("MCP tools", () => {
       "list_agent_types",
       "query_audit",
       "list_approvals",
+      "list_nodes",
+      "get_node",
+      "workload_profile",
+      "node_history",
+      "search_policies",
+      "get_policy",
+      "verification_status",
     ]) {
       expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: true });
     }
@@ -62,6 +79,13 @@ describe("MCP tools", () => {
       destructiveHint: false,
       idempotentHint: false,
     });
+    for (const name of ["submit_policy", "submit_version", "record_outcome"]) {
+      expect(byName.get(name)?.annotations, name).toMatchObject({
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+      });
+    }
     expect(byName.get("pause_process")?.annotations).toMatchObject({
       readOnlyHint: false,
       destructiveHint: false,

@@ -40,6 +40,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "POST /v1/policies": "sched_policy.create",
   "POST /v1/policies/:id/versions": "sched_policy.version_create",
   "POST /v1/policies/:id/versions/:version/clear-quarantine": "sched_policy.clear_quarantine",
+  "POST /v1/policies/:id/versions/:version/outcomes": "sched_policy.outcome_record",
   "POST /v1/approvals/:id/approve": "approval.approve",
   "POST /v1/approvals/:id/deny": "approval.deny",
   "POST /v1/entitlements": "entitlement.create",

@@ -11,23 +11,26 @@
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fleetStub } from "../../objects/fleet.js";
-import type { NodeLive, TelemetryEntry } from "../../objects/fleet-types.js";
+import {
+  detailOf,
+  getNodeAs,
+  labelSelector,
+  listNodesAs,
+  nodeEventsAs,
+  nodeOr404,
+  nodeTelemetryAs,
+} from "../../schedcp/fleet-calls.js";
 import { importSigningKey, SigningKeyError } from "../../schedcp/signing.js";
-import { encodeCursor } from "../../store/cursor.js";
 import {
   createEnrollmentToken,
   type EnrollRefusal,
   enrollNode,
-  findNode,
-  listNodes,
-  type NodeRow,
   revokeNode,
 } from "../../store/fleet.js";
 import { getFleetArtifact } from "../../store/fleet-artifacts.js";
-import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../authorize.js";
+import { requireTenantKey, WRITE_ROLES } from "../authorize.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
-import { cursorKey, INVALID_CURSOR, pageOf } from "../pagination.js";
 import { ApiError, fieldError } from "../problem.js";
 import { PageQuerySchema } from "../schemas.js";
 import {
@@ -59,7 +62,6 @@ export const FLEET_NODE_PATHS = [
 ];
 
 const NODE_CREDENTIAL = [{ nodeCredential: [] }];
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The control plane's signing key, or 503 when the deployment has none (or a broken one). */
 async function signingKey(secret: string | undefined) {
@@ -250,31 +252,16 @@ const listRoute = createRoute({
 });
 
 fleetRoutes.openapi(listRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, READ_ROLES);
   const q = c.req.valid("query");
-  const raw = q.label === undefined ? [] : Array.isArray(q.label) ? q.label : [q.label];
-  const labels = raw.map((pair, i) => {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) {
-      throw fieldError(
-        raw.length > 1 ? `label[${i}]` : "label",
-        "expected key=value",
-        "invalid_format",
-      );
-    }
-    return { key: pair.slice(0, eq), value: pair.slice(eq + 1) };
-  });
-  const rows = await listNodes(c.var.db, {
-    tenantId: principal.tenantId,
+  const page = await listNodesAs(c.env, c.var.db, c.var.principal, {
+    labels: labelSelector(q.label),
     role: q.role,
     status: q.status,
-    labels,
     includeRevoked: q.revoked === "include",
-    afterId: cursorKey(q.cursor),
     limit: q.limit,
+    cursor: q.cursor,
   });
-  const { page, nextCursor } = pageOf(rows, q.limit, (r) => r.id);
-  return c.json({ items: page.map(summaryOf), nextCursor }, 200);
+  return c.json(page, 200);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -291,13 +278,7 @@ const getRoute = createRoute({
 });
 
 fleetRoutes.openapi(getRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, READ_ROLES);
-  const { id } = c.req.valid("param");
-  const row = await nodeOr404(c.var.db, principal.tenantId, id);
-  // The object knows the live state; D1 has what it mirrored at the last state change.
-  const live =
-    row.revokedAtMs === null ? await fleetStub(c.env, row.tenantId).node(row.tenantId, id) : null;
-  return c.json(detailOf(row, live), 200);
+  return c.json(await getNodeAs(c.env, c.var.db, c.var.principal, c.req.valid("param")), 200);
 });
 
 const telemetryRoute = createRoute({
@@ -314,22 +295,9 @@ const telemetryRoute = createRoute({
 });
 
 fleetRoutes.openapi(telemetryRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, READ_ROLES);
   const { id } = c.req.valid("param");
-  const q = c.req.valid("query");
-  const beforeSeq = seqCursor(q.cursor);
-  await nodeOr404(c.var.db, principal.tenantId, id);
-  const page = await fleetStub(c.env, principal.tenantId).telemetry(
-    principal.tenantId,
-    id,
-    beforeSeq,
-    q.limit,
-  );
   return c.json(
-    {
-      items: page.items.map(telemetryView),
-      nextCursor: page.nextBeforeSeq === null ? null : encodeCursor(String(page.nextBeforeSeq)),
-    },
+    await nodeTelemetryAs(c.env, c.var.db, c.var.principal, { id, ...c.req.valid("query") }),
     200,
   );
 });
@@ -348,26 +316,9 @@ const eventsRoute = createRoute({
 });
 
 fleetRoutes.openapi(eventsRoute, async (c) => {
-  const principal = requireTenantKey(c.var.principal, READ_ROLES);
   const { id } = c.req.valid("param");
-  const q = c.req.valid("query");
-  const beforeSeq = seqCursor(q.cursor);
-  await nodeOr404(c.var.db, principal.tenantId, id);
-  const page = await fleetStub(c.env, principal.tenantId).deployEvents(
-    principal.tenantId,
-    id,
-    beforeSeq,
-    q.limit,
-  );
   return c.json(
-    {
-      items: page.items.map((e) => ({
-        seq: e.seq,
-        receivedAt: new Date(e.receivedAtMs).toISOString(),
-        status: e.status,
-      })),
-      nextCursor: page.nextBeforeSeq === null ? null : encodeCursor(String(page.nextBeforeSeq)),
-    },
+    await nodeEventsAs(c.env, c.var.db, c.var.principal, { id, ...c.req.valid("query") }),
     200,
   );
 });
@@ -489,61 +440,3 @@ fleetRoutes.openapi(signingKeyRoute, async (c) => {
   const key = await signingKey(c.env.POLICY_SIGNING_KEY);
   return c.json({ algorithm: "Ed25519" as const, publicKey: key.publicKey, keyId: key.keyId }, 200);
 });
-
-// ---------------------------------------------------------------------------------------------
-// Views
-
-async function nodeOr404(db: AppEnv["Variables"]["db"], tenantId: string, id: string) {
-  const row = await findNode(db, tenantId, id);
-  if (!row) throw new ApiError("not_found", `no node ${id}`);
-  return row;
-}
-
-/** A telemetry or event cursor: the sequence number to continue below. */
-function seqCursor(cursor: string | undefined): number | null {
-  const key = cursorKey(cursor);
-  if (key === undefined) return null;
-  if (!/^\d{1,15}$/.test(key)) throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
-  return Number(key);
-}
-
-function summaryOf(row: NodeRow) {
-  return {
-    id: row.id,
-    role: row.role,
-    labels: JSON.parse(row.labelsJson) as Record<string, string>,
-    status: row.status,
-    lastSeenAt: iso(row.lastSeenAtMs),
-    running: row.runningJson === null ? null : JSON.parse(row.runningJson),
-    dryRun: row.dryRun,
-    agentVersion: row.agentVersion,
-    enrolledAt: new Date(row.enrolledAtMs).toISOString(),
-    revokedAt: iso(row.revokedAtMs),
-  };
-}
-
-function telemetryView(entry: TelemetryEntry) {
-  return {
-    seq: entry.seq,
-    at: new Date(entry.atMs).toISOString(),
-    receivedAt: new Date(entry.receivedAtMs).toISOString(),
-    report: entry.report,
-  };
-}
-
-function detailOf(row: NodeRow, live: NodeLive | null) {
-  const summary = summaryOf(row);
-  // A live view from the object is fresher than the row for everything it knows.
-  const current = live;
-  return {
-    ...summary,
-    status: current ? current.status : summary.status,
-    lastSeenAt: current?.lastSeenAtMs ? iso(current.lastSeenAtMs) : summary.lastSeenAt,
-    running: current ? current.running : summary.running,
-    labels: current ? current.labels : summary.labels,
-    facts: current?.facts ?? JSON.parse(row.factsJson),
-    connectedAt: current?.status === "online" ? iso(current.connectedAtMs) : null,
-    credentialPrefix: row.credentialPrefix,
-    lastTelemetry: current?.lastTelemetry ? telemetryView(current.lastTelemetry) : null,
-  };
-}

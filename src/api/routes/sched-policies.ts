@@ -16,12 +16,15 @@ import {
   listPoliciesAs,
   listVersionsAs,
   policyHistoryAs,
+  recordOutcomeAs,
 } from "../../schedcp/policy-calls.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import {
   HistoryPageSchema,
   HistoryQuerySchema,
+  OutcomeCreateRequestSchema,
+  OutcomeSchema,
   PolicyCreateRequestSchema,
   PolicyListQuerySchema,
   SchedPolicyCreatedSchema,
@@ -233,4 +236,44 @@ schedPolicyRoutes.openapi(historyRoute, async (c) => {
     await policyHistoryAs(c.env, c.var.db, c.var.principal, { id, ...c.req.valid("query") }),
     200,
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes
+
+const outcomeRoute = createRoute({
+  method: "post",
+  path: "/v1/policies/{id}/versions/{version}/outcomes",
+  tags: TAGS,
+  summary: "Record how a version did on a node or a label group",
+  description:
+    "The performance history the recommendations read: improvements count for the policy on that workload class, regressions and rollbacks against it. `target` is `{ nodeId }` (a node of the tenant, else 404) or `{ selector: { labels, role? } }`.",
+  security: BEARER,
+  request: {
+    params: SchedVersionParam,
+    body: {
+      content: { "application/json": { schema: OutcomeCreateRequestSchema } },
+      required: true,
+    },
+  },
+  responses: {
+    201: json(OutcomeSchema, "The record"),
+    ...problems(400, 401, 403, 404, 413, 415, 422),
+  },
+});
+
+schedPolicyRoutes.openapi(outcomeRoute, async (c) => {
+  const params = c.req.valid("param");
+  c.var.audit.target = params.id;
+  const record = await recordOutcomeAs(c.env, c.var.db, c.var.principal, {
+    ...params,
+    ...c.req.valid("json"),
+  });
+  c.var.audit.detail = {
+    version: record.version,
+    target: record.target,
+    outcome: record.outcome,
+    recordId: record.id,
+  };
+  return c.json(record, 201);
 });

@@ -15,6 +15,8 @@ export const FLEET_OBJECT_LIMITS = {
   commandsRetained: 20_000,
   /** Verification results kept in the object. */
   verifyResultsRetained: 1_000,
+  /** Nodes one `windows` call reads (a group's workload profile). */
+  windowNodesMax: 100,
   /** Nodes one command may go to. */
   commandTargetsMax: 10_000,
   commandTimeoutMinMs: 1_000,
