@@ -14,6 +14,11 @@ export const CONFIG_LIMITS = {
   labelKeyMaxChars: 63,
   labelValueMaxChars: 63,
   topProcessesMax: 100,
+  deployPollIntervalMinMs: 100,
+  deployPollIntervalMaxMs: 60_000,
+  /** Bounds on each verifier stage timeout (boot, compile, register). */
+  verifyTimeoutMinMs: 1_000,
+  verifyTimeoutMaxMs: 1_800_000,
 } as const;
 
 /** Values used for fields no source sets. */
@@ -27,6 +32,11 @@ export const CONFIG_DEFAULTS = {
   telemetryIntervalMs: 5_000,
   topProcesses: 10,
   dryRun: false,
+  bpffsDir: "/sys/fs/bpf/edgekernel",
+  deployPollIntervalMs: 1_000,
+  verifyBootTimeoutMs: 240_000,
+  verifyCompileTimeoutMs: 120_000,
+  verifyRegisterTimeoutMs: 120_000,
 } as const;
 
 const labelKey = z
@@ -40,6 +50,11 @@ const labelValue = z
   .string()
   .max(CONFIG_LIMITS.labelValueMaxChars)
   .regex(/^[A-Za-z0-9._/-]*$/, "expected letters, digits, . _ / -");
+
+const verifyTimeout = z
+  .int()
+  .min(CONFIG_LIMITS.verifyTimeoutMinMs)
+  .max(CONFIG_LIMITS.verifyTimeoutMaxMs);
 
 /** The host-agent configuration after merging every source. */
 export const HostAgentConfigSchema = z.strictObject({
@@ -73,6 +88,25 @@ export const HostAgentConfigSchema = z.strictObject({
     .max(CONFIG_LIMITS.telemetryIntervalMaxMs),
   topProcesses: z.int().min(1).max(CONFIG_LIMITS.topProcessesMax),
   dryRun: z.boolean(),
+  /** bpffs directory where BPF schedulers' struct_ops links are pinned. */
+  bpffsDir: z.string().min(1),
+  /**
+   * JSON file listing the operator-installed scx binaries this node may run, with their
+   * parameters' bounds (`ScxAllowListSchema`); none when absent.
+   */
+  scxAllowListFile: z.string().min(1).optional(),
+  /** How often the deploy module reads `/sys/kernel/sched_ext/state` while a policy runs. */
+  deployPollIntervalMs: z
+    .int()
+    .min(CONFIG_LIMITS.deployPollIntervalMinMs)
+    .max(CONFIG_LIMITS.deployPollIntervalMaxMs),
+  /** Verifier: kernels and apt state (default `~/.cache/edgekernel`). */
+  verifierCacheDir: z.string().min(1).optional(),
+  /** Verifier: parent of each job's scratch directory (default the OS temp dir). */
+  verifierWorkDir: z.string().min(1).optional(),
+  verifyBootTimeoutMs: verifyTimeout,
+  verifyCompileTimeoutMs: verifyTimeout,
+  verifyRegisterTimeoutMs: verifyTimeout,
 });
 export type HostAgentConfig = z.infer<typeof HostAgentConfigSchema>;
 type Field = keyof HostAgentConfig;
@@ -92,6 +126,14 @@ export interface ConfigFlags {
   intervalMs?: string | undefined;
   topProcesses?: string | undefined;
   dryRun?: boolean | undefined;
+  bpffsDir?: string | undefined;
+  scxAllowListFile?: string | undefined;
+  deployPollIntervalMs?: string | undefined;
+  verifierCacheDir?: string | undefined;
+  verifierWorkDir?: string | undefined;
+  verifyBootTimeoutMs?: string | undefined;
+  verifyCompileTimeoutMs?: string | undefined;
+  verifyRegisterTimeoutMs?: string | undefined;
 }
 
 /** Flag and environment variable for each field, in the order `--help` lists them. */
@@ -107,6 +149,20 @@ export const CONFIG_SOURCES = {
   telemetryIntervalMs: { flag: "--interval-ms", env: "EDGEKERNEL_TELEMETRY_INTERVAL_MS" },
   topProcesses: { flag: "--top", env: "EDGEKERNEL_TOP_PROCESSES" },
   dryRun: { flag: "--dry-run", env: "EDGEKERNEL_DRY_RUN" },
+  bpffsDir: { flag: "--bpffs-dir", env: "EDGEKERNEL_BPFFS_DIR" },
+  scxAllowListFile: { flag: "--scx-allow-list", env: "EDGEKERNEL_SCX_ALLOW_LIST" },
+  deployPollIntervalMs: { flag: "--poll-interval-ms", env: "EDGEKERNEL_POLL_INTERVAL_MS" },
+  verifierCacheDir: { flag: "--cache-dir", env: "EDGEKERNEL_CACHE_DIR" },
+  verifierWorkDir: { flag: "--work-dir", env: "EDGEKERNEL_WORK_DIR" },
+  verifyBootTimeoutMs: { flag: "--boot-timeout-ms", env: "EDGEKERNEL_BOOT_TIMEOUT_MS" },
+  verifyCompileTimeoutMs: {
+    flag: "--compile-timeout-ms",
+    env: "EDGEKERNEL_COMPILE_TIMEOUT_MS",
+  },
+  verifyRegisterTimeoutMs: {
+    flag: "--register-timeout-ms",
+    env: "EDGEKERNEL_REGISTER_TIMEOUT_MS",
+  },
 } as const satisfies Record<Field, { flag: string; env: string }>;
 
 /** Environment variable naming the config file when `--config` is not given. */
@@ -271,6 +327,14 @@ function flagLayer(flags: ConfigFlags, cwd: string, issues: ConfigIssue[]): Laye
     telemetryIntervalMs: flags.intervalMs,
     topProcesses: flags.topProcesses,
     dryRun: flags.dryRun,
+    bpffsDir: flags.bpffsDir,
+    scxAllowListFile: flags.scxAllowListFile,
+    deployPollIntervalMs: flags.deployPollIntervalMs,
+    verifierCacheDir: flags.verifierCacheDir,
+    verifierWorkDir: flags.verifierWorkDir,
+    verifyBootTimeoutMs: flags.verifyBootTimeoutMs,
+    verifyCompileTimeoutMs: flags.verifyCompileTimeoutMs,
+    verifyRegisterTimeoutMs: flags.verifyRegisterTimeoutMs,
   };
   for (const field of FIELDS) {
     const value = raw[field];
@@ -303,6 +367,10 @@ function convert(
   switch (field) {
     case "telemetryIntervalMs":
     case "topProcesses":
+    case "deployPollIntervalMs":
+    case "verifyBootTimeoutMs":
+    case "verifyCompileTimeoutMs":
+    case "verifyRegisterTimeoutMs":
       // Decimals convert too, so "1.5" is reported as "expected an integer", not as a string.
       return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw.trim()) : raw;
     case "dryRun":
@@ -313,6 +381,10 @@ function convert(
     case "sysRoot":
     case "stateFile":
     case "artifactDir":
+    case "bpffsDir":
+    case "scxAllowListFile":
+    case "verifierCacheDir":
+    case "verifierWorkDir":
       return resolve(cwd, raw);
     default:
       return raw;
@@ -321,10 +393,19 @@ function convert(
 
 /** Fields holding paths, which resolve against where they were given. */
 function isPathField(field: string): boolean {
-  return (
-    field === "procRoot" || field === "sysRoot" || field === "stateFile" || field === "artifactDir"
-  );
+  return PATH_FIELDS.has(field);
 }
+
+const PATH_FIELDS: ReadonlySet<string> = new Set([
+  "procRoot",
+  "sysRoot",
+  "stateFile",
+  "artifactDir",
+  "bpffsDir",
+  "scxAllowListFile",
+  "verifierCacheDir",
+  "verifierWorkDir",
+]);
 
 function parseBoolean(raw: string): boolean | string {
   const value = raw.trim().toLowerCase();

@@ -58,6 +58,14 @@ const OPTIONS = {
   "artifact-dir": { type: "string" },
   token: { type: "string" },
   force: { type: "boolean" },
+  "bpffs-dir": { type: "string" },
+  "scx-allow-list": { type: "string" },
+  "poll-interval-ms": { type: "string" },
+  "cache-dir": { type: "string" },
+  "work-dir": { type: "string" },
+  "boot-timeout-ms": { type: "string" },
+  "compile-timeout-ms": { type: "string" },
+  "register-timeout-ms": { type: "string" },
 } as const;
 
 /** The `--help` text. */
@@ -88,6 +96,21 @@ Options (a flag overrides its environment variable, which overrides the config f
                                                                   ${CONFIG_SOURCES.telemetryIntervalMs.env}
   --top N                   processes listed, 1-${CONFIG_LIMITS.topProcessesMax}, default ${CONFIG_DEFAULTS.topProcesses}    ${CONFIG_SOURCES.topProcesses.env}
   --dry-run                 print actions instead of taking them  ${CONFIG_SOURCES.dryRun.env}
+  --bpffs-dir DIR           where scheduler links are pinned, default ${CONFIG_DEFAULTS.bpffsDir}
+                                                                  ${CONFIG_SOURCES.bpffsDir.env}
+  --scx-allow-list FILE     JSON: scx binaries this node may run  ${CONFIG_SOURCES.scxAllowListFile.env}
+  --poll-interval-ms N      sched_ext watch, ${CONFIG_LIMITS.deployPollIntervalMinMs}-${CONFIG_LIMITS.deployPollIntervalMaxMs}, default ${CONFIG_DEFAULTS.deployPollIntervalMs}
+                                                                  ${CONFIG_SOURCES.deployPollIntervalMs.env}
+  --cache-dir DIR           verifier: kernels, apt state (~/.cache/edgekernel)
+                                                                  ${CONFIG_SOURCES.verifierCacheDir.env}
+  --work-dir DIR            verifier: scratch directories (OS temp dir)
+                                                                  ${CONFIG_SOURCES.verifierWorkDir.env}
+  --boot-timeout-ms N       verifier: VM boot, default ${CONFIG_DEFAULTS.verifyBootTimeoutMs}
+                                                                  ${CONFIG_SOURCES.verifyBootTimeoutMs.env}
+  --compile-timeout-ms N    verifier: clang, default ${CONFIG_DEFAULTS.verifyCompileTimeoutMs}
+                                                                  ${CONFIG_SOURCES.verifyCompileTimeoutMs.env}
+  --register-timeout-ms N   verifier: bpftool register, default ${CONFIG_DEFAULTS.verifyRegisterTimeoutMs}
+                                                                  ${CONFIG_SOURCES.verifyRegisterTimeoutMs.env}
   --token TOKEN             enroll: the one-time enrollment token ${TOKEN_ENV}
   --force                   enroll: replace an existing enrollment
   -h, --help                show this text
@@ -143,6 +166,14 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
         intervalMs: values["interval-ms"],
         topProcesses: values.top,
         dryRun: values["dry-run"],
+        bpffsDir: values["bpffs-dir"],
+        scxAllowListFile: values["scx-allow-list"],
+        deployPollIntervalMs: values["poll-interval-ms"],
+        verifierCacheDir: values["cache-dir"],
+        verifierWorkDir: values["work-dir"],
+        verifyBootTimeoutMs: values["boot-timeout-ms"],
+        verifyCompileTimeoutMs: values["compile-timeout-ms"],
+        verifyRegisterTimeoutMs: values["register-timeout-ms"],
       },
     });
   } catch (error) {

@@ -244,3 +244,61 @@ describe("loadConfig validation", () => {
     ]);
   });
 });
+
+describe("deploy and verifier settings", () => {
+  it("takes them from flags over env over the file, paths resolved where they were given", async () => {
+    const file = await configFile({
+      bpffsDir: "bpffs",
+      scxAllowListFile: "allow.json",
+      deployPollIntervalMs: 500,
+      verifierCacheDir: "cache",
+      verifyBootTimeoutMs: 60_000,
+    });
+    const dir = file.slice(0, file.lastIndexOf("/"));
+    const config = await loadConfig(
+      sources({
+        flags: { config: file, deployPollIntervalMs: "250", verifierWorkDir: "scratch" },
+        env: { EDGEKERNEL_POLL_INTERVAL_MS: "400", EDGEKERNEL_COMPILE_TIMEOUT_MS: "30000" },
+      }),
+    );
+    expect(config).toMatchObject({
+      bpffsDir: join(dir, "bpffs"),
+      scxAllowListFile: join(dir, "allow.json"),
+      deployPollIntervalMs: 250,
+      verifierCacheDir: join(dir, "cache"),
+      verifierWorkDir: join(CWD, "scratch"),
+      verifyBootTimeoutMs: 60_000,
+      verifyCompileTimeoutMs: 30_000,
+      verifyRegisterTimeoutMs: CONFIG_DEFAULTS.verifyRegisterTimeoutMs,
+    });
+  });
+
+  it("accepts the bounds of the poll interval and the verifier timeouts, and names what is past them", async () => {
+    const ok = await loadConfig(
+      sources({
+        flags: {
+          deployPollIntervalMs: String(CONFIG_LIMITS.deployPollIntervalMinMs),
+          verifyBootTimeoutMs: String(CONFIG_LIMITS.verifyTimeoutMaxMs),
+          verifyRegisterTimeoutMs: String(CONFIG_LIMITS.verifyTimeoutMinMs),
+        },
+      }),
+    );
+    expect(ok.deployPollIntervalMs).toBe(CONFIG_LIMITS.deployPollIntervalMinMs);
+    const error = await configError(
+      sources({
+        flags: {
+          deployPollIntervalMs: String(CONFIG_LIMITS.deployPollIntervalMaxMs + 1),
+          verifyBootTimeoutMs: String(CONFIG_LIMITS.verifyTimeoutMinMs - 1),
+        },
+        env: { EDGEKERNEL_COMPILE_TIMEOUT_MS: "soon" },
+      }),
+    );
+    expect(error.issues.map((i) => [i.field, i.origin])).toEqual(
+      expect.arrayContaining([
+        ["deployPollIntervalMs", "--poll-interval-ms"],
+        ["verifyBootTimeoutMs", "--boot-timeout-ms"],
+        ["verifyCompileTimeoutMs", "env EDGEKERNEL_COMPILE_TIMEOUT_MS"],
+      ]),
+    );
+  });
+});

@@ -28,7 +28,7 @@ import { ARTIFACT_RAW_BODY_PATHS, artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
 import { blackboardRoutes } from "./routes/blackboard.js";
 import { capabilityRoutes } from "./routes/capabilities.js";
-import { FLEET_NODE_PATHS, fleetRoutes } from "./routes/fleet.js";
+import { FLEET_NODE_PATHS, FLEET_RAW_BODY_PATHS, fleetRoutes } from "./routes/fleet.js";
 import { fleetProfileRoutes } from "./routes/fleet-profile.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
@@ -70,7 +70,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
   app.use("*", audit());
   // Raw-byte uploads carry their own (larger) size limits and content types.
-  const rawBodyPaths = [...ARTIFACT_RAW_BODY_PATHS, WORKSPACE_FILES_PATH];
+  const rawBodyPaths = [...ARTIFACT_RAW_BODY_PATHS, WORKSPACE_FILES_PATH, ...FLEET_RAW_BODY_PATHS];
   app.use("*", except(rawBodyPaths, limitBody()));
   // /mcp and /a2a parse their own JSON-RPC bodies (and answer JSON-RPC errors); /oauth takes form posts.
   app.use("*", except(["/mcp", "/oauth/*", "/a2a", "/a2a/*", ...rawBodyPaths], requireJsonBody()));

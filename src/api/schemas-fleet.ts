@@ -121,6 +121,17 @@ export const Sha256Param = z.object({
   sha256: Sha256Schema.meta({ param: { name: "sha256", in: "path" } }),
 });
 
+export const VerifyJobParam = z.object({
+  jobId: z
+    .string()
+    .regex(/^vjob_[A-Za-z0-9_-]{1,64}$/)
+    .meta({ param: { name: "jobId", in: "path" } }),
+});
+
+export const VerifyUploadSchema = z
+  .object({ jobId: z.string(), sha256: z.string(), sizeBytes: z.int() })
+  .meta({ id: "VerifyUpload" });
+
 export const SigningKeySchema = z
   .object({
     algorithm: z.literal("Ed25519"),

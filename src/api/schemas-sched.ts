@@ -20,6 +20,7 @@ import {
   VerifyResultSchema,
 } from "../schedcp/protocol/index.js";
 import { OUTCOMES } from "../schedcp/recommend.js";
+import { VERIFY_LIMITS } from "../schedcp/verify-calls.js";
 import { WORKLOAD_CLASSES } from "../schedcp/workload.js";
 import { SCHED_VERSION_STATUSES } from "../store/schema-schedcp.js";
 import { PageQuerySchema } from "./schemas.js";
@@ -228,3 +229,35 @@ export const OutcomeSchema = z
   })
   .meta({ id: "SchedPolicyOutcome" });
 export type OutcomeView = z.infer<typeof OutcomeSchema>;
+
+export const VerifyRequestSchema = z
+  .strictObject({
+    workloadMs: z
+      .int()
+      .min(VERIFY_LIMITS.workloadMinMs)
+      .max(VERIFY_LIMITS.workloadMaxMs)
+      .optional()
+      .meta({
+        description: `How long the functional workload runs under the scheduler in the VM (default ${VERIFY_LIMITS.workloadDefaultMs})`,
+      }),
+    timeoutMs: z
+      .int()
+      .min(VERIFY_LIMITS.timeoutMinMs)
+      .max(VERIFY_LIMITS.timeoutMaxMs)
+      .optional()
+      .meta({
+        description: `How long the job may take before the version goes back to checked (default ${VERIFY_LIMITS.timeoutDefaultMs})`,
+      }),
+  })
+  .meta({ id: "VerifyRequest" });
+
+export const VerifyStartedSchema = z
+  .object({
+    jobId: z.string(),
+    policyId: z.string(),
+    version: z.int(),
+    nodeId: z.string(),
+    status: z.literal("verifying"),
+    deadlineAt: z.string(),
+  })
+  .meta({ id: "VerifyStarted" });

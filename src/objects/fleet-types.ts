@@ -10,10 +10,12 @@ import type {
   NODE_ROLES,
   NodeFacts,
   TelemetryReport,
+  VerifyJob,
   VerifyResult,
 } from "../schedcp/protocol/index.js";
+import type { VerifyJobRow } from "./fleet-verify.js";
 
-export type { NodeSelector, NodeTarget };
+export type { NodeSelector, NodeTarget, VerifyJobRow };
 
 export type NodeRole = (typeof NODE_ROLES)[number];
 
@@ -122,6 +124,17 @@ export interface VerifyResultEntry {
   result: VerifyResult;
 }
 
+/** What `startVerify` did: the node that took the job, or why none did. */
+export type StartVerifyReply =
+  | { ok: true; nodeId: string; deadlineAtMs: number }
+  | {
+      ok: false;
+      code: "no_verifier" | "refused" | "wrong_tenant";
+      message: string;
+      /** Each verifier tried and what it answered. */
+      tried: Array<{ nodeId: string; status: CommandStatus; error: string | null }>;
+    };
+
 /** Who is connecting, as the Worker established it from the node credential and D1. */
 export interface ConnectIdentity {
   tenantId: string;
@@ -177,6 +190,25 @@ export interface FleetRpc {
    * `FLEET_OBJECT_LIMITS.windowNodesMax` nodes; a node this object never saw comes back empty.
    */
   windows(tenantId: string, nodeIds: string[], reportsPerNode: number): Promise<NodeWindowEntry[]>;
+  /**
+   * Sends a verification job to a connected verifier node of the tenant that is not running one
+   * (each in turn, until one acknowledges it) and keeps it until its result or `timeoutMs`.
+   */
+  startVerify(
+    tenantId: string,
+    job: VerifyJob,
+    options: { timeoutMs: number; ackTimeoutMs?: number },
+  ): Promise<StartVerifyReply>;
+  /** A verification job as the object keeps it, or null. */
+  verifyJob(tenantId: string, jobId: string): Promise<VerifyJobRow | null>;
+  /** Records the object a job's node uploaded; false when the job is not its running job. */
+  verifyUploaded(
+    tenantId: string,
+    jobId: string,
+    nodeId: string,
+    sha256: string,
+    sizeBytes: number,
+  ): Promise<boolean>;
   /** The result a verifier node sent for `jobId`, or null while there is none. */
   verifyResult(tenantId: string, jobId: string): Promise<VerifyResultEntry | null>;
   /**

@@ -43,7 +43,10 @@ import {
   FLEET_CLOSE_CODES,
   type NodeFrame,
   PROTOCOL_VERSION,
+  type VerifyJob,
+  type VerifyResult,
 } from "../schedcp/protocol/index.js";
+import { abandonVerification, completeVerification } from "../schedcp/verification.js";
 import { openDb } from "../store/db.js";
 import { type NodeStatePatch, writeNodeState } from "../store/fleet.js";
 import { FleetStore, type NodeStateRow } from "./fleet-store.js";
@@ -60,9 +63,11 @@ import {
   type Running,
   type SendCommandReply,
   type SeqPage,
+  type StartVerifyReply,
   type TelemetryEntry,
   type VerifyResultEntry,
 } from "./fleet-types.js";
+import { type VerifyJobRow, VerifyJobStore } from "./fleet-verify.js";
 import { WriteBehind } from "./fleet-writes.js";
 
 export * from "./fleet-types.js";
@@ -131,10 +136,14 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   private readonly waiters = new Map<string, BatchWaiter>();
   /** Acks, last-seen times and telemetry, written together (fleet-writes.ts). */
   private readonly writes: WriteBehind;
+  private readonly verifyJobs: VerifyJobStore;
+  /** Jobs whose result is being written to the repository now (settled once, not twice). */
+  private readonly completing = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new FleetStore(ctx.storage.sql);
+    this.verifyJobs = new VerifyJobStore(ctx.storage.sql);
     this.writes = new WriteBehind(this.store, ctx.storage);
     this.intervals = fleetIntervals(env);
   }
@@ -281,6 +290,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
           nowMs,
           JSON.stringify(frame.result),
         );
+        await this.completeJob(att.nodeId, frame.result, nowMs);
         return;
     }
   }
@@ -304,6 +314,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     const nowMs = Date.now();
     this.writes.flush();
     this.settled(this.store.timeOutDue(nowMs));
+    await this.timeOutJobs(nowMs);
     const liveConnIds = new Set<string>();
     const staleAfterMs = this.intervals.heartbeatIntervalMs * FLEET_OBJECT_LIMITS.missedHeartbeats;
     for (const ws of this.ctx.getWebSockets()) {
@@ -511,6 +522,82 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     });
   }
 
+  async startVerify(
+    tenantId: string,
+    job: VerifyJob,
+    options: { timeoutMs: number; ackTimeoutMs?: number },
+  ): Promise<StartVerifyReply> {
+    if (!this.ownsTenant(tenantId)) {
+      return { ok: false, code: "wrong_tenant", message: "another tenant's object", tried: [] };
+    }
+    const candidates = this.store
+      .nodes("online")
+      .filter((row) => row.role === "verifier")
+      .filter((row) => this.verifyJobs.runningOn(row.node_id).length === 0);
+    const tried: Extract<StartVerifyReply, { ok: false }>["tried"] = [];
+    for (const row of candidates) {
+      const nowMs = Date.now();
+      const deadlineAtMs = nowMs + options.timeoutMs;
+      // Recorded before the command goes out: the upload and the result may follow the ack at once.
+      this.verifyJobs.insert({
+        jobId: job.jobId,
+        nodeId: row.node_id,
+        policyId: job.policyId,
+        version: job.version,
+        createdAtMs: nowMs,
+        deadlineAtMs,
+      });
+      const reply = await this.sendCommand(
+        tenantId,
+        { nodeIds: [row.node_id] },
+        { op: "verify", job },
+        { timeoutMs: options.ackTimeoutMs ?? FLEET_OBJECT_LIMITS.commandTimeoutDefaultMs },
+      );
+      const result = reply.ok ? reply.results[0] : undefined;
+      if (result?.status === "acked") {
+        await this.scheduleAlarm(Date.now());
+        return { ok: true, nodeId: row.node_id, deadlineAtMs };
+      }
+      const error = result?.error
+        ? `${result.error.code}: ${result.error.message}`
+        : reply.ok
+          ? null
+          : reply.message;
+      tried.push({ nodeId: row.node_id, status: result?.status ?? "failed", error });
+      // Not taken: the next node gets the same job under the same id.
+      this.verifyJobs.remove(job.jobId);
+    }
+    return tried.length === 0
+      ? {
+          ok: false,
+          code: "no_verifier",
+          message: "no verifier node of this tenant is connected and idle",
+          tried,
+        }
+      : {
+          ok: false,
+          code: "refused",
+          message: `no verifier took the job: ${tried.map((t) => `${t.nodeId} ${t.status}${t.error ? ` (${t.error})` : ""}`).join("; ")}`,
+          tried,
+        };
+  }
+
+  async verifyJob(tenantId: string, jobId: string): Promise<VerifyJobRow | null> {
+    if (!this.ownsTenant(tenantId)) return null;
+    return this.verifyJobs.get(jobId);
+  }
+
+  async verifyUploaded(
+    tenantId: string,
+    jobId: string,
+    nodeId: string,
+    sha256: string,
+    sizeBytes: number,
+  ): Promise<boolean> {
+    if (!this.ownsTenant(tenantId)) return false;
+    return this.verifyJobs.setUpload(jobId, nodeId, sha256, sizeBytes);
+  }
+
   async verifyResult(tenantId: string, jobId: string): Promise<VerifyResultEntry | null> {
     if (!this.ownsTenant(tenantId)) return null;
     return this.store.verifyResult(jobId);
@@ -596,6 +683,48 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     }
     this.store.setD1Seen(att.nodeId, nowMs);
     await this.mirror(row, patch, nowMs);
+  }
+
+  /** A verifier's result for its running job: into the repository, signed when it passes. */
+  private async completeJob(nodeId: string, result: VerifyResult, nowMs: number): Promise<void> {
+    const job = this.verifyJobs.get(result.jobId);
+    if (job?.state !== "running" || job.nodeId !== nodeId) return;
+    if (this.completing.has(job.jobId)) return;
+    this.completing.add(job.jobId);
+    try {
+      const outcome = await completeVerification(
+        this.env,
+        openDb(this.env.DB),
+        { ...job, tenantId: this.store.tenant() ?? "" },
+        result,
+        nowMs,
+      );
+      this.verifyJobs.settle(
+        job.jobId,
+        outcome.status === "signed" || outcome.status === "verified" ? "passed" : "rejected",
+        outcome.reason,
+        Date.now(),
+      );
+    } catch (error) {
+      // The job stays running: its deadline returns the version to `checked`.
+      console.error("fleet: storing a verification result failed", job.jobId, error);
+    } finally {
+      this.completing.delete(job.jobId);
+    }
+  }
+
+  /** Jobs past their deadline: the version goes back to `checked`, to be tried again. */
+  private async timeOutJobs(nowMs: number): Promise<void> {
+    for (const job of this.verifyJobs.overdue(nowMs)) {
+      if (this.completing.has(job.jobId)) continue;
+      const reason = `verifier ${job.nodeId} sent no result within ${job.deadlineAtMs - job.createdAtMs} ms (job ${job.jobId}); verify it again`;
+      if (!this.verifyJobs.settle(job.jobId, "timed_out", reason, nowMs)) continue;
+      try {
+        await abandonVerification(openDb(this.env.DB), job.policyId, job.version, reason, nowMs);
+      } catch (error) {
+        console.error("fleet: returning a version to checked failed", job.jobId, error);
+      }
+    }
   }
 
   /** Resolves a target to node ids (explicit ids as given, deduplicated; or the selector's). */
@@ -718,6 +847,8 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     const candidates: number[] = [];
     const deadline = this.store.nextDeadline();
     if (deadline !== null) candidates.push(deadline);
+    const jobDeadline = this.verifyJobs.nextDeadline();
+    if (jobDeadline !== null) candidates.push(jobDeadline);
     if (this.ctx.getWebSockets().length > 0 || this.store.onlineCount() > 0) {
       candidates.push(
         nowMs +

@@ -501,7 +501,8 @@ export async function setVersionStatus(
 
 /**
  * Stores a verifier node's result: `verified` with the object's hash when it passed, else
- * `rejected`. Only a version being verified takes a result.
+ * `rejected`. Only a version being verified takes a result. `verdict` overrides what the result
+ * alone says (the control plane's own checks of the uploaded object can still reject it).
  */
 export async function recordVerification(
   db: Db,
@@ -509,14 +510,17 @@ export async function recordVerification(
   version: number,
   result: VerifyResult,
   nowMs: number,
+  verdict?: { passed: boolean; reason: string | null },
 ): Promise<boolean> {
-  const passed = result.ok && result.object !== null;
+  const passed = (verdict?.passed ?? true) && result.ok && result.object !== null;
   const failedStage = result.stages.find((s) => !s.ok)?.stage ?? null;
   const updated = await db
     .update(schedPolicyVersions)
     .set({
       status: passed ? "verified" : "rejected",
-      statusReason: passed ? null : `verification failed${failedStage ? ` at ${failedStage}` : ""}`,
+      statusReason:
+        verdict?.reason ??
+        (passed ? null : `verification failed${failedStage ? ` at ${failedStage}` : ""}`),
       verificationJson: JSON.stringify(result),
       objectSha256: passed ? result.object!.sha256 : null,
       objectSizeBytes: passed ? result.object!.sizeBytes : null,

@@ -1,11 +1,9 @@
 /**
  * Policy artifacts on the node: downloaded from the control plane with the node credential,
- * never more than the assignment says (and never more than the protocol's object limit), and
- * written under the artifact directory by their hash for the deploy module to load.
+ * never more than the assignment says (and never more than the protocol's object limit). The
+ * deploy module's assignment path checks their hash and writes them by it.
  */
 
-import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { artifactPath, FLEET_LIMITS } from "../protocol.js";
 
 /** A download that failed or was refused; `code` goes into the command's ack. */
@@ -93,21 +91,4 @@ export async function downloadArtifact(options: {
     at += chunk.byteLength;
   }
   return bytes;
-}
-
-/**
- * Writes a checked artifact to `<dir>/<sha256>.bpf.o` (mode 0600) and returns the path.
- *
- * @example const path = await storeArtifact("/var/lib/edgekernel-host/artifacts", sha256, bytes)
- */
-export async function storeArtifact(
-  dir: string,
-  sha256: string,
-  bytes: Uint8Array,
-): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `${sha256}.bpf.o`);
-  await writeFile(path, bytes, { mode: 0o600 });
-  await chmod(path, 0o600);
-  return path;
 }

@@ -1,17 +1,18 @@
 /**
  * Turns commands from the control plane into actions, each answered with exactly one ack:
- *   assign → download the artifact (bounded) → check signature, expiry and hash → Deployer.apply
+ *   assign → the deploy module's assignment path (signature and expiry, then the bounded
+ *            download, then the hash, then load; a refusal loads nothing)
  *   revert → Deployer.revert
  *   verify → (verifier nodes) acknowledged at once, then run; the result goes up as verify-result
  * Assignments and reverts run one at a time, in arrival order. A command seen again (the control
- * plane resent it, or a duplicate frame) gets the same ack without running twice.
+ * plane resent it, or a duplicate frame) gets the same ack without running twice. Deploy
+ * transitions (refusals included) reach the control plane through the deployer's listener.
  */
 
 import type { z } from "zod";
-import type { Deployer, RefusalCode, Transition } from "../deploy/types.js";
-import type { Assignment, CommandSchema, NodeFrame, VerifyJob, VerifyResult } from "../protocol.js";
-import { ArtifactError } from "./artifacts.js";
-import type { CheckAssignment, RunVerifyJob, TrustAnchor } from "./seams.js";
+import type { NodeDeployer } from "../deploy/deployer.js";
+import type { CommandSchema, NodeFrame, VerifyJob, VerifyResult } from "../protocol.js";
+import type { DeployAssignment, RunVerifyJob } from "./seams.js";
 
 export type AckFrame = Extract<NodeFrame, { type: "ack" }>;
 export type CommandFrame = z.infer<typeof CommandSchema>;
@@ -21,25 +22,19 @@ export const REMEMBERED_COMMANDS = 256;
 
 export interface DispatchDeps {
   role: "node" | "verifier";
-  /** Null when this build has no deploy backend for this mode (assignments are refused). */
-  deployer: Deployer | null;
-  check: CheckAssignment;
-  trust: TrustAnchor;
-  /** Downloads an artifact, at most `maxBytes`; throws ArtifactError. */
-  fetchArtifact: (sha256: string, maxBytes: number) => Promise<Uint8Array>;
-  /** Writes a checked artifact where the deploy module reads it; returns the path. */
-  storeArtifact: (sha256: string, bytes: Uint8Array) => Promise<string>;
+  /** The node's deploy module; null on a verifier (assignments are refused there). */
+  deployer: NodeDeployer | null;
+  /** The assignment path over that deployer (deploy/assignment-path.ts). */
+  deploy: DeployAssignment | null;
   runVerifyJob: RunVerifyJob | null;
   /** PUTs a compiled object to the job's upload path. */
   uploadObject: (uploadPath: string, bytes: Uint8Array) => Promise<void>;
-  /** Sends (or queues) a frame that is not an ack: deploy-status for a refusal, verify-result. */
+  /** Sends (or queues) a frame that is not an ack: verify-result. */
   send: (frame: NodeFrame) => void;
-  now: () => number;
   log: (line: string) => void;
   /** Aborted when the agent stops: a running verification job is cancelled. */
   signal: AbortSignal;
 }
-
 export class CommandDispatcher {
   /** Assignments and reverts, one after another. */
   #deployQueue: Promise<unknown> = Promise.resolve();
@@ -85,34 +80,23 @@ export class CommandDispatcher {
     return next;
   }
 
-  async #assign(commandId: string, assignment: Assignment): Promise<AckFrame> {
+  async #assign(commandId: string, assignment: unknown): Promise<AckFrame> {
     const { deps } = this;
     if (deps.role !== "node") {
       return nack(commandId, "not_allowed", "a verifier node does not run assignments");
     }
-    if (!deps.deployer) {
-      return nack(commandId, "unsupported", "this build has no deploy backend outside --dry-run");
+    if (!deps.deploy) {
+      return nack(commandId, "unsupported", "this node has no deploy backend");
     }
-    const { payload, artifact } = assignment;
-    deps.log(`assign ${assignment.assignmentId}: ${payload.policyId} v${payload.version}`);
-    let bytes: Uint8Array | null = null;
-    let path: string | null = null;
-    if (artifact.kind === "bpf-object") {
-      try {
-        bytes = await deps.fetchArtifact(payload.artifactSha256, artifact.sizeBytes);
-      } catch (error) {
-        if (error instanceof ArtifactError) {
-          if (error.code === "too_large")
-            return this.#refuse(commandId, assignment, "hash_mismatch", error.message);
-          return nack(commandId, error.code, error.message);
-        }
-        throw error;
-      }
+    const named = assignment as { assignmentId?: unknown; payload?: { policyId?: unknown } };
+    deps.log(`assign ${String(named.assignmentId)}: ${String(named.payload?.policyId)}`);
+    const outcome = await deps.deploy(assignment);
+    if (outcome.refusal) {
+      deps.log(`refused: ${outcome.refusal.code}: ${outcome.refusal.message}`);
+      return nack(commandId, outcome.refusal.code, outcome.refusal.message);
     }
-    const verdict = await deps.check(assignment, bytes, deps.trust, deps.now());
-    if (!verdict.ok) return this.#refuse(commandId, assignment, verdict.code, verdict.message);
-    if (bytes !== null) path = await deps.storeArtifact(payload.artifactSha256, bytes);
-    const transition = await deps.deployer.apply(assignment, path);
+    const transition = outcome.transition;
+    if (transition === null) return nack(commandId, "malformed", "no transition");
     return transition.state === "active"
       ? ack(commandId)
       : nack(
@@ -122,29 +106,10 @@ export class CommandDispatcher {
         );
   }
 
-  /** Nothing was loaded: say so as a deploy-status, and in the ack. */
-  #refuse(commandId: string, assignment: Assignment, code: RefusalCode, message: string): AckFrame {
-    const { deps } = this;
-    deps.log(`refused ${assignment.assignmentId}: ${code}: ${message}`);
-    const refused: Transition = {
-      assignmentId: assignment.assignmentId,
-      policyId: assignment.payload.policyId,
-      version: assignment.payload.version,
-      state: "refused",
-      reason: `${code}: ${message}`.slice(0, 4_096),
-      log: null,
-      running: deps.deployer?.current() ?? null,
-      dryRun: deps.deployer?.dryRun ?? false,
-      atMs: deps.now(),
-    };
-    deps.send({ type: "deploy-status", ...refused });
-    return nack(commandId, code, message);
-  }
-
   async #revert(commandId: string, assignmentId: string | null, reason: string): Promise<AckFrame> {
     const { deps } = this;
     if (!deps.deployer) {
-      // Nothing can run without a deploy backend, so there is nothing to take off.
+      // A verifier runs nothing on its own kernel, so there is nothing to take off.
       return ack(commandId);
     }
     deps.log(`revert${assignmentId ? ` ${assignmentId}` : ""}: ${reason}`);

@@ -9,7 +9,8 @@
  */
 
 import type { HostAgentConfig } from "../config.js";
-import type { Deployer } from "../deploy/types.js";
+import { deployStatusFrame } from "../deploy/status.js";
+import type { Executor } from "../deploy/types.js";
 import { readNodeFacts } from "../facts.js";
 import { type NodeFrame, PROTOCOL_VERSION } from "../protocol.js";
 import type { NodeState } from "../state.js";
@@ -17,17 +18,15 @@ import { readTelemetrySample, reportBetween } from "../telemetry.js";
 import type { TelemetrySample } from "../telemetry-deltas.js";
 import { AGENT_VERSION } from "../version.js";
 import { Warnings } from "../warnings.js";
-import { downloadArtifact, storeArtifact } from "./artifacts.js";
+import { downloadArtifact } from "./artifacts.js";
 import type { BackoffPolicy } from "./backoff.js";
 import { type ConnectionEnd, FleetConnection, type HelloFrame } from "./connection.js";
+import { createDeployPath } from "./deploy-path.js";
 import { CommandDispatcher } from "./dispatch.js";
-import { createDeployPath } from "./interim.js";
-import type { CheckAssignment, RunVerifyJob } from "./seams.js";
+import type { RunVerifyJob } from "./seams.js";
 
 /** Frames kept for the next connection at most; the oldest go first when it is full. */
 export const OUTBOX_MAX_FRAMES = 256;
-/** How often the deploy module polls the kernel's sched_ext state while a policy runs. */
-export const DEPLOY_POLL_INTERVAL_MS = 1_000;
 /** Upper bound on uploading one compiled object. */
 export const UPLOAD_TIMEOUT_MS = 60_000;
 
@@ -39,12 +38,9 @@ export interface RunOptions {
   /** Connection and command log: stderr. */
   log: (line: string) => void;
   signal: AbortSignal;
-  /** Overrides for tests; the defaults are this build's deploy path. */
-  deployPath?: {
-    deployer: Deployer | null;
-    check: CheckAssignment;
-    runVerifyJob: RunVerifyJob | null;
-  };
+  /** Test seams: the executor the deployer runs commands with, and the VM stage. */
+  executor?: Executor;
+  runVerifyJob?: RunVerifyJob;
   random?: () => number;
   backoff?: BackoffPolicy & { stableAfterMs: number };
   fetch?: typeof fetch;
@@ -59,8 +55,24 @@ export async function runAgent(options: RunOptions): Promise<ConnectionEnd> {
   const { config, state, log, signal } = options;
   const baseUrl = config.controlPlaneUrl ?? state.controlPlaneUrl;
   const fetchImpl = options.fetch ?? fetch;
-  const path =
-    options.deployPath ?? createDeployPath({ dryRun: config.dryRun, print: options.print });
+  const path = await createDeployPath({
+    config,
+    role: state.role,
+    trust: { publicKey: state.signingPublicKey, keyId: state.keyId },
+    fetchArtifact: (sha256, maxBytes) =>
+      downloadArtifact({
+        baseUrl,
+        credential: state.credential,
+        sha256,
+        maxBytes,
+        fetch: fetchImpl,
+        signal,
+      }),
+    print: options.print,
+    log,
+    ...(options.executor ? { executor: options.executor } : {}),
+    ...(options.runVerifyJob ? { runVerifyJob: options.runVerifyJob } : {}),
+  });
   const { deployer } = path;
 
   const outbox: NodeFrame[] = [];
@@ -78,18 +90,7 @@ export async function runAgent(options: RunOptions): Promise<ConnectionEnd> {
   const dispatcher = new CommandDispatcher({
     role: state.role,
     deployer,
-    check: path.check,
-    trust: { publicKey: state.signingPublicKey, keyId: state.keyId },
-    fetchArtifact: (sha256, maxBytes) =>
-      downloadArtifact({
-        baseUrl,
-        credential: state.credential,
-        sha256,
-        maxBytes,
-        fetch: fetchImpl,
-        signal,
-      }),
-    storeArtifact: (sha256, bytes) => storeArtifact(config.artifactDir, sha256, bytes),
+    deploy: path.deploy,
     runVerifyJob: path.runVerifyJob,
     uploadObject: async (uploadPath, bytes) => {
       const res = await fetchImpl(new URL(uploadPath, baseUrl), {
@@ -104,11 +105,11 @@ export async function runAgent(options: RunOptions): Promise<ConnectionEnd> {
       if (!res.ok) throw new Error(`PUT ${uploadPath}: HTTP ${res.status}`);
     },
     send: deliver,
-    now: Date.now,
     log,
     signal,
   });
-  deployer?.onTransition((transition) => deliver({ type: "deploy-status", ...transition }));
+  // Every transition — a load, a refusal, an ejection, a guard's revert — goes up as it happens.
+  deployer?.onTransition((transition) => deliver(deployStatusFrame(transition)));
 
   let telemetryIntervalMs = config.telemetryIntervalMs;
   const connection: FleetConnection = new FleetConnection({
@@ -159,14 +160,11 @@ export async function runAgent(options: RunOptions): Promise<ConnectionEnd> {
     },
     log,
   });
-  const poll = setInterval(() => {
-    if (deployer?.current()) void deployer.poll(Date.now()).catch((e) => log(`poll: ${e}`));
-  }, DEPLOY_POLL_INTERVAL_MS);
+  // The deployer watches sched_ext on its own timer (config.deployPollIntervalMs).
   try {
     return await connection.run();
   } finally {
     stopTelemetry();
-    clearInterval(poll);
     await deployer?.close();
   }
 }

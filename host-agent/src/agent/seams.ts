@@ -1,32 +1,19 @@
 /*
- * What the connection needs from the deploy path besides the Deployer (deploy/types.ts): the
- * check that an assignment is signed by the pinned key, unexpired and matches its artifact, and
- * the verifier's job runner. The deploy module (src/deploy/) and the verifier (src/verifier/)
- * provide the real ones; agent/interim.ts holds stand-ins until they land.
+ * What the connection needs from the deploy path besides the Deployer (deploy/types.ts): one
+ * assignment taken from its signature check to a loaded scheduler, and the verifier's job
+ * runner. agent/deploy-path.ts builds both from the configuration, out of the deploy module
+ * (src/deploy/) and the verifier's VM stage (src/verifier/).
  */
 
-import type { RefusalCode } from "../deploy/types.js";
-import type { Assignment, VerifyJob, VerifyResult } from "../protocol.js";
-
-/** The control plane's key, pinned at enrollment. */
-export interface TrustAnchor {
-  /** Raw Ed25519 public key, base64url. */
-  publicKey: string;
-  keyId: string;
-}
-
-export type CheckResult = { ok: true } | { ok: false; code: RefusalCode; message: string };
+import type { AssignmentOutcome } from "../deploy/assignment-path.js";
+import type { NodeDeployer } from "../deploy/deployer.js";
+import type { VerifyJob, VerifyResult } from "../protocol.js";
 
 /**
- * Checks an assignment before anything is loaded: signature (with the pinned key), expiry, and
- * the artifact's hash (`artifactBytes` is the downloaded BPF object, null for an scx binary).
+ * Checks (signature and expiry, then the downloaded artifact's hash), writes and applies one
+ * assignment; a refusal loads nothing and is reported as a `refused` transition.
  */
-export type CheckAssignment = (
-  assignment: Assignment,
-  artifactBytes: Uint8Array | null,
-  trust: TrustAnchor,
-  nowMs: number,
-) => Promise<CheckResult>;
+export type DeployAssignment = (assignment: unknown) => Promise<AssignmentOutcome>;
 
 /** What a verification job produced: the result, and the compiled object when there is one. */
 export interface VerifyOutcome {
@@ -36,3 +23,11 @@ export interface VerifyOutcome {
 
 /** Runs one verification job (in a throwaway VM, on a verifier node). */
 export type RunVerifyJob = (job: VerifyJob, signal: AbortSignal) => Promise<VerifyOutcome>;
+
+/** The deploy path of one host-agent: a node's deployer, or a verifier's job runner. */
+export interface DeployPath {
+  /** The node's deploy module (null on a verifier, which loads nothing on its own kernel). */
+  deployer: NodeDeployer | null;
+  deploy: DeployAssignment | null;
+  runVerifyJob: RunVerifyJob | null;
+}

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ArtifactError } from "../../src/agent/artifacts.js";
 import {
@@ -5,10 +6,19 @@ import {
   type CommandFrame,
   type DispatchDeps,
 } from "../../src/agent/dispatch.js";
-import { DryRunDeployer, interimCheckAssignment } from "../../src/agent/interim.js";
 import type { RunVerifyJob } from "../../src/agent/seams.js";
+import { deployAssignment } from "../../src/deploy/assignment-path.js";
+import { createDeployer } from "../../src/deploy/deployer.js";
+import { deployStatusFrame } from "../../src/deploy/status.js";
 import type { Assignment, NodeFrame, VerifyJob } from "../../src/protocol.js";
-import { recorder, signedAssignment, testKey, until } from "./fleet-helpers.js";
+import { FakeKernel } from "../deploy/fake-kernel.js";
+import { copyFixture } from "../helpers.js";
+import { recorder, sha256, signedAssignment, testKey, until } from "./fleet-helpers.js";
+
+/*
+ * The dispatcher over the real deploy module: createDeployer (its dry-run backend, or the
+ * BPF-object backend on a fake kernel that records every command) behind deployAssignment.
+ */
 
 const OBJECT = new TextEncoder().encode("\x7fELF pretend BPF object");
 
@@ -32,58 +42,92 @@ const JOB: VerifyJob = {
   uploadPath: "/v1/fleet/verify/vjob_1/object",
 };
 
-async function setup(overrides: Partial<DispatchDeps> = {}) {
+async function setup(
+  options: {
+    dryRun?: boolean;
+    fetchArtifact?: (sha256: string, maxBytes: number) => Promise<Uint8Array>;
+  } & Partial<DispatchDeps> = {},
+) {
   const { key, trust } = await testKey();
+  const dryRun = options.dryRun ?? true;
+  const tree = await copyFixture("scx-node");
+  const kernel = new FakeKernel(tree.sysRoot);
+  await kernel.setState("disabled", null);
+  const artifactDir = join(tree.dir, "artifacts");
+  kernel.objects = { [join(artifactDir, `${sha256(OBJECT)}.bpf.o`)]: { opsName: "fifo" } };
   const printed: string[] = [];
-  const deployer = new DryRunDeployer((line) => printed.push(line));
+  const deployer = createDeployer({
+    executor: kernel,
+    sysRoot: tree.sysRoot,
+    bpffsDir: join(tree.dir, "bpffs"),
+    dryRun,
+    pollIntervalMs: 0,
+    settleTimeoutMs: 200,
+    sleep: async () => {},
+    log: (line) => printed.push(line),
+  });
   const sent: NodeFrame[] = [];
-  const stored: string[] = [];
-  const downloads: string[] = [];
+  const downloads: Array<{ sha256: string; maxBytes: number }> = [];
+  const fetchArtifact =
+    options.fetchArtifact ??
+    (async (_sha: string, maxBytes: number) => {
+      if (OBJECT.byteLength > maxBytes) throw new ArtifactError("too_large", "too large");
+      return OBJECT;
+    });
   const { lines, log } = recorder();
   const deps: DispatchDeps = {
     role: "node",
     deployer,
-    check: interimCheckAssignment,
-    trust,
-    fetchArtifact: async (sha256, maxBytes) => {
-      downloads.push(sha256);
-      if (OBJECT.byteLength > maxBytes) throw new ArtifactError("too_large", "too large");
-      return OBJECT;
-    },
-    storeArtifact: async (sha256) => {
-      stored.push(sha256);
-      return `/artifacts/${sha256}.bpf.o`;
+    deploy: (assignment) => {
+      const a = assignment as Assignment;
+      const maxBytes = a.artifact?.kind === "bpf-object" ? a.artifact.sizeBytes : 0;
+      return deployAssignment(assignment, {
+        deployer,
+        executor: kernel,
+        trust: {
+          publicKey: new Uint8Array(Buffer.from(trust.publicKey, "base64url")),
+          keyId: trust.keyId,
+        },
+        fetchArtifact: (sha) => {
+          downloads.push({ sha256: sha, maxBytes });
+          return fetchArtifact(sha, maxBytes);
+        },
+        artifactDir,
+        log: (line) => printed.push(line),
+      });
     },
     runVerifyJob: null,
     uploadObject: async () => {},
     send: (frame) => sent.push(frame),
-    now: Date.now,
     log,
     signal: new AbortController().signal,
-    ...overrides,
+    ...options,
   };
-  deployer.onTransition((t) => sent.push({ type: "deploy-status", ...t }));
+  deployer.onTransition((t) => sent.push(deployStatusFrame(t)));
   return {
     key,
     deps,
     deployer,
+    kernel,
     printed,
     sent,
-    stored,
     downloads,
     lines,
     dispatcher: new CommandDispatcher(deps),
   };
 }
 
+const wouldRun = (printed: string[]) => printed.filter((l) => l.startsWith("[dry-run]"));
+
 describe("assign", () => {
-  it("downloads, checks and applies a signed assignment, and acks it once", async () => {
+  it("in dry-run: checks and applies a signed assignment, says what it would run, acks once", async () => {
     const s = await setup();
     const assignment = await signedAssignment(s.key, OBJECT);
     const ack = await s.dispatcher.handle(assign(assignment));
     expect(ack).toEqual({ type: "ack", commandId: "cmd_a", ok: true, error: null });
-    expect(s.downloads).toEqual([assignment.payload.artifactSha256]);
-    expect(s.stored).toEqual([assignment.payload.artifactSha256]);
+    expect(s.downloads).toEqual([
+      { sha256: assignment.payload.artifactSha256, maxBytes: OBJECT.byteLength },
+    ]);
     expect(s.deployer.current()).toEqual({
       assignmentId: "asg_1",
       policyId: "spol_fifo",
@@ -97,12 +141,25 @@ describe("assign", () => {
         running: s.deployer.current(),
       }),
     ]);
-    expect(s.printed[0]).toMatch(
-      /^dry-run: would run bpftool struct_ops register \/artifacts\/.*\.bpf\.o/,
+    expect(wouldRun(s.printed).join("\n")).toMatch(
+      /would write \d+ bytes to .*\.bpf\.o[\s\S]*would run: bpftool struct_ops register .*\.bpf\.o/,
     );
+    // Dry-run touches nothing: no command ran, no file was written.
+    expect(s.kernel.calls).toEqual([]);
+    expect(s.kernel.writes).toEqual([]);
     // The same command again: the same ack, nothing applied twice.
+    const lines = s.printed.length;
     expect(await s.dispatcher.handle(assign(assignment))).toBe(ack);
-    expect(s.printed).toHaveLength(1);
+    expect(s.printed).toHaveLength(lines);
+  });
+
+  it("for real: writes the object by its hash and registers it with bpftool", async () => {
+    const s = await setup({ dryRun: false });
+    const assignment = await signedAssignment(s.key, OBJECT);
+    expect(await s.dispatcher.handle(assign(assignment))).toMatchObject({ ok: true });
+    expect(s.kernel.writes).toEqual([expect.stringMatching(/artifacts\/[0-9a-f]{64}\.bpf\.o$/)]);
+    expect(s.kernel.calls.some((c) => c[0] === "bpftool" && c[2] === "register")).toBe(true);
+    expect(s.sent.at(-1)).toMatchObject({ state: "active", dryRun: false });
   });
 
   const refusals: Array<[string, (a: Assignment) => Assignment, string]> = [
@@ -114,86 +171,97 @@ describe("assign", () => {
     ["another key's id", (a) => ({ ...a, keyId: "0123456789abcdef" }), "bad_signature"],
     ["a forged signature", (a) => ({ ...a, signature: "A".repeat(86) }), "bad_signature"],
     [
-      "a wrong size",
-      (a) => ({
-        ...a,
-        artifact: { kind: "bpf-object", sizeBytes: OBJECT.byteLength + 1, opsName: "fifo" },
-      }),
-      "hash_mismatch",
+      "a changed artifact hash",
+      (a) => ({ ...a, payload: { ...a.payload, artifactSha256: "0".repeat(64) } }),
+      "bad_signature",
     ],
   ];
 
-  it.each(refusals)(
-    "refuses %s: nothing loaded, a refused deploy-status, a nack",
-    async (_name, tamper, code) => {
-      const s = await setup();
-      const assignment = await signedAssignment(s.key, OBJECT, { tamper });
-      const ack = await s.dispatcher.handle(assign(assignment));
-      expect(ack).toMatchObject({ ok: false, error: { code } });
+  for (const dryRun of [true, false]) {
+    it.each(refusals)(
+      `refuses %s (dry-run ${dryRun}): nothing downloaded or loaded, a refused deploy-status, a nack`,
+      async (_name, tamper, code) => {
+        const s = await setup({ dryRun });
+        const assignment = await signedAssignment(s.key, OBJECT, { tamper });
+        const ack = await s.dispatcher.handle(assign(assignment));
+        expect(ack).toMatchObject({ ok: false, error: { code } });
+        expect(s.deployer.current()).toBeNull();
+        expect(s.downloads).toEqual([]);
+        expect(wouldRun(s.printed)).toEqual([]);
+        expect(s.kernel.calls).toEqual([]);
+        expect(s.kernel.writes).toEqual([]);
+        expect(s.sent).toEqual([
+          expect.objectContaining({
+            type: "deploy-status",
+            state: "refused",
+            running: null,
+            assignmentId: "asg_1",
+            reason: expect.stringMatching(new RegExp(`^${code}: `)),
+          }),
+        ]);
+      },
+    );
+
+    it(`refuses an expired assignment and one whose bytes differ from the signed hash (dry-run ${dryRun})`, async () => {
+      const s = await setup({ dryRun });
+      const expired = await signedAssignment(s.key, OBJECT, { expiresAtMs: Date.now() - 1 });
+      expect(await s.dispatcher.handle(assign(expired, "cmd_1"))).toMatchObject({
+        error: { code: "expired" },
+      });
+      expect(s.downloads).toEqual([]);
+      const other = new TextEncoder().encode("\x7fELF another object!!!!");
+      expect(other.byteLength).toBe(OBJECT.byteLength);
+      const mismatched = await signedAssignment(s.key, other);
+      expect(await s.dispatcher.handle(assign(mismatched, "cmd_2"))).toMatchObject({
+        error: { code: "hash_mismatch" },
+      });
       expect(s.deployer.current()).toBeNull();
-      expect(s.printed).toEqual([]);
-      expect(s.stored).toEqual([]);
-      expect(s.sent).toEqual([
-        expect.objectContaining({
-          type: "deploy-status",
-          state: "refused",
-          running: null,
-          assignmentId: "asg_1",
-        }),
+      expect(wouldRun(s.printed)).toEqual([]);
+      expect(s.kernel.calls).toEqual([]);
+      expect(s.kernel.writes).toEqual([]);
+      expect(s.sent.map((f) => (f.type === "deploy-status" ? f.state : f.type))).toEqual([
+        "refused",
+        "refused",
       ]);
-    },
-  );
-
-  it("refuses an expired assignment and one whose bytes differ from the signed hash", async () => {
-    const s = await setup();
-    const expired = await signedAssignment(s.key, OBJECT, { expiresAtMs: Date.now() - 1 });
-    expect(await s.dispatcher.handle(assign(expired, "cmd_1"))).toMatchObject({
-      error: { code: "expired" },
     });
-    const other = new TextEncoder().encode("\x7fELF another object!!!!");
-    expect(other.byteLength).toBe(OBJECT.byteLength);
-    const mismatched = await signedAssignment(s.key, other);
-    expect(await s.dispatcher.handle(assign(mismatched, "cmd_2"))).toMatchObject({
-      error: { code: "hash_mismatch" },
-    });
-    expect(s.deployer.current()).toBeNull();
-  });
+  }
 
-  it("refuses an artifact larger than the assignment says before checking anything", async () => {
-    const s = await setup({
+  it("refuses an artifact larger than the signed size, and a failed download, loading nothing", async () => {
+    const big = await setup({
       fetchArtifact: async () => {
         throw new ArtifactError("too_large", "the artifact passed 3 bytes");
       },
     });
-    const assignment = await signedAssignment(s.key, OBJECT);
-    expect(await s.dispatcher.handle(assign(assignment))).toMatchObject({
+    const assignment = await signedAssignment(big.key, OBJECT);
+    expect(await big.dispatcher.handle(assign(assignment))).toMatchObject({
       ok: false,
-      error: { code: "hash_mismatch" },
+      error: { code: "malformed", message: expect.stringMatching(/passed 3 bytes/) },
     });
-    expect(s.deployer.current()).toBeNull();
-  });
-
-  it("answers a failed download with its code, and a verifier or a build without a backend with a refusal", async () => {
+    expect(big.deployer.current()).toBeNull();
     const failing = await setup({
       fetchArtifact: async () => {
         throw new ArtifactError("download_failed", "HTTP 404");
       },
     });
-    const assignment = await signedAssignment(failing.key, OBJECT);
-    expect(await failing.dispatcher.handle(assign(assignment))).toMatchObject({
-      error: { code: "download_failed" },
-    });
+    expect(
+      await failing.dispatcher.handle(assign(await signedAssignment(failing.key, OBJECT))),
+    ).toMatchObject({ error: { code: "malformed", message: expect.stringMatching(/HTTP 404/) } });
+    expect(failing.sent).toEqual([expect.objectContaining({ state: "refused" })]);
+  });
+
+  it("refuses assignments on a verifier and on a node without a deploy path", async () => {
     const verifier = await setup({ role: "verifier" });
+    const assignment = await signedAssignment(verifier.key, OBJECT);
     expect(await verifier.dispatcher.handle(assign(assignment))).toMatchObject({
       error: { code: "not_allowed" },
     });
-    const none = await setup({ deployer: null });
+    const none = await setup({ deploy: null });
     expect(await none.dispatcher.handle(assign(assignment))).toMatchObject({
       error: { code: "unsupported" },
     });
   });
 
-  it("runs assignments and reverts one at a time, in arrival order", async () => {
+  it("runs assignments and reverts one at a time, in arrival order; a revert restores the previous", async () => {
     const s = await setup();
     const first = await signedAssignment(s.key, OBJECT, { id: "asg_1" });
     const second = await signedAssignment(s.key, OBJECT, { id: "asg_2" });
@@ -210,7 +278,7 @@ describe("assign", () => {
     expect(acks.map((a) => a.ok)).toEqual([true, true, true]);
     expect(
       s.sent.map((f) => (f.type === "deploy-status" ? `${f.state}:${f.assignmentId}` : f.type)),
-    ).toEqual(["active:asg_1", "active:asg_2", "stopped:asg_2"]);
+    ).toEqual(["active:asg_1", "stopped:asg_1", "active:asg_2", "stopped:asg_2", "active:asg_1"]);
     expect(s.deployer.current()?.assignmentId).toBe("asg_1");
   });
 });
@@ -240,9 +308,7 @@ describe("revert", () => {
       reason: "rollback",
       running: null,
     });
-    expect(s.printed.at(-1)).toMatch(
-      /would unregister spol_fifo v1 \(rollback\); back to the kernel's default/,
-    );
+    expect(wouldRun(s.printed).at(-1)).toMatch(/would wait for .*state = disabled/);
   });
 });
 

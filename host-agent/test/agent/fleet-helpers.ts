@@ -11,8 +11,13 @@ import {
   type SigningKey,
   signAssignment,
 } from "../../../src/schedcp/signing.js";
-import type { TrustAnchor } from "../../src/agent/seams.js";
 import type { Assignment, ControlFrame, NodeFrame } from "../../src/protocol.js";
+
+/** The control plane's key as a node pins it: raw public key (base64url) and key id. */
+export interface TrustAnchor {
+  publicKey: string;
+  keyId: string;
+}
 
 export interface TestKey {
   key: SigningKey;
@@ -32,7 +37,12 @@ export function sha256(bytes: Uint8Array | string): string {
 export async function signedAssignment(
   key: SigningKey,
   bytes: Uint8Array,
-  options: { expiresAtMs?: number; id?: string; tamper?: (a: Assignment) => Assignment } = {},
+  options: {
+    expiresAtMs?: number;
+    id?: string;
+    tamper?: (a: Assignment) => Assignment;
+    guards?: Assignment["guards"];
+  } = {},
 ): Promise<Assignment> {
   const payload = {
     policyId: "spol_fifo",
@@ -46,7 +56,7 @@ export async function signedAssignment(
     rolloutId: null,
     payload,
     artifact: { kind: "bpf-object", sizeBytes: bytes.byteLength, opsName: "fifo" },
-    guards: [],
+    guards: options.guards ?? [],
     signature: await signAssignment(key, payload),
     keyId: key.keyId,
   };

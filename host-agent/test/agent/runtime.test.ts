@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { runAgent } from "../../src/agent/runtime.js";
+import type { RunVerifyJob } from "../../src/agent/seams.js";
 import { loadConfig } from "../../src/config.js";
+import type { VerifyJob } from "../../src/protocol.js";
 import type { NodeState } from "../../src/state.js";
-import { FIXTURES_DIR } from "../helpers.js";
+import { copyFixture, FIXTURES_DIR } from "../helpers.js";
 import {
   fakeControlPlane,
   recorder,
@@ -18,18 +20,31 @@ import {
 
 const OBJECT = new TextEncoder().encode("\x7fELF object served by the control plane");
 
-async function start(options: { artifactGate?: Promise<void> } = {}) {
+async function start(
+  options: {
+    artifactGate?: Promise<void>;
+    role?: "node" | "verifier";
+    runVerifyJob?: RunVerifyJob;
+    procRoot?: string;
+  } = {},
+) {
   const { key, trust } = await testKey();
   const artifacts = new Map([[sha256(OBJECT), OBJECT]]);
-  const cp = await fakeControlPlane({ artifacts, ...options });
+  const uploads: Array<{ path: string; bytes: Buffer }> = [];
+  const cp = await fakeControlPlane({
+    artifacts,
+    uploads,
+    ...(options.artifactGate ? { artifactGate: options.artifactGate } : {}),
+  });
   const dir = await mkdtemp(join(tmpdir(), "edgekernel-run-"));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const config = await loadConfig({
     flags: {
-      procRoot: join(FIXTURES_DIR, "scx-node/proc"),
+      procRoot: options.procRoot ?? join(FIXTURES_DIR, "scx-node/proc"),
       sysRoot: join(FIXTURES_DIR, "scx-node/sys"),
       artifactDir: join(dir, "artifacts"),
       labels: ["zone=a"],
+      role: options.role ?? "node",
       dryRun: true,
       intervalMs: "100",
     },
@@ -41,7 +56,7 @@ async function start(options: { artifactGate?: Promise<void> } = {}) {
     controlPlaneUrl: cp.url,
     tenantId: "ten_1",
     nodeId: "n1",
-    role: "node",
+    role: options.role ?? "node",
     credential: "nk_secret",
     signingPublicKey: trust.publicKey,
     keyId: trust.keyId,
@@ -58,8 +73,9 @@ async function start(options: { artifactGate?: Promise<void> } = {}) {
     log,
     signal: controller.signal,
     backoff: { baseDelayMs: 5, maxDelayMs: 20, stableAfterMs: 60_000 },
+    ...(options.runVerifyJob ? { runVerifyJob: options.runVerifyJob } : {}),
   });
-  return { key, cp, dir, printed, lines, controller, running };
+  return { key, cp, dir, printed, lines, controller, running, uploads };
 }
 
 describe("edgekernel-host run", () => {
@@ -98,10 +114,16 @@ describe("edgekernel-host run", () => {
       assignmentId: "asg_1",
       dryRun: true,
     });
-    expect(s.printed).toEqual([
-      expect.stringMatching(/^dry-run: would run bpftool struct_ops register .*\.bpf\.o/),
-    ]);
-    expect(await readdir(join(s.dir, "artifacts"))).toEqual([`${sha256(OBJECT)}.bpf.o`]);
+    // The real deploy module's dry-run backend: what it would write and run, nothing done.
+    expect(s.printed).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\[dry-run\] would write \d+ bytes to .*\.bpf\.o$/),
+        expect.stringMatching(
+          /^\[dry-run\] would run: bpftool struct_ops register .*\.bpf\.o \/sys\/fs\/bpf\/edgekernel\/asg_1$/,
+        ),
+      ]),
+    );
+    await expect(readdir(join(s.dir, "artifacts"))).rejects.toThrow(/ENOENT/);
 
     side.send({
       type: "command",
@@ -142,7 +164,7 @@ describe("edgekernel-host run", () => {
     const hello = await second.next("hello");
     expect(hello).toMatchObject({ running: null });
     release();
-    await until(() => s.printed.length === 1);
+    await until(() => s.printed.some((line) => /struct_ops register/.test(line)));
     expect(second.frames.some((f) => f.type === "ack")).toBe(false);
     second.send(WELCOME);
     expect(await second.next("deploy-status")).toMatchObject({ state: "active" });
@@ -161,5 +183,100 @@ describe("edgekernel-host run", () => {
     side.send(WELCOME);
     side.socket.close(4401, "credential_revoked");
     expect(await s.running).toBe("revoked");
+  });
+
+  it("reverts on its own when a guard's metric regresses, and reports it as a deploy-status", async () => {
+    const tree = await copyFixture("scx-node");
+    const s = await start({ procRoot: tree.procRoot });
+    const side = await s.cp.nextConnection();
+    await side.next("hello");
+    side.send(WELCOME);
+    // Reports before the deploy make the guard's baseline (PSI some avg10 = 12.5 here).
+    await side.next("telemetry");
+    await side.next("telemetry");
+    const assignment = await signedAssignment(s.key, OBJECT, {
+      tamper: (a) => a,
+      guards: [{ metric: "psiSomeAvg10Pct", maxIncreasePct: 50, floor: 5, sustainMs: 0 }],
+    });
+    side.send({
+      type: "command",
+      commandId: "cmd_1",
+      deadlineAtMs: Date.now() + 30_000,
+      body: { op: "assign", assignment },
+    });
+    expect(await side.next("ack")).toMatchObject({ ok: true });
+    expect(side.frames.find((f) => f.type === "deploy-status")).toMatchObject({ state: "active" });
+    await tree.write(
+      "proc/pressure/cpu",
+      "some avg10=80.00 avg60=20.00 avg300=5.00 total=90000000\nfull avg10=1.00 avg60=0.50 avg300=0.10 total=4000000\n",
+    );
+    expect(await side.next("deploy-status")).toMatchObject({
+      state: "reverted",
+      assignmentId: "asg_1",
+      running: null,
+      reason: expect.stringMatching(/^guard psiSomeAvg10Pct: 80 against a baseline of 12\.5/),
+    });
+    s.controller.abort();
+    await s.running;
+  });
+
+  it("as a verifier: acks a job at once, runs it, uploads the object, then sends verify-result", async () => {
+    const jobs: VerifyJob[] = [];
+    const s = await start({
+      role: "verifier",
+      runVerifyJob: async (job) => {
+        jobs.push(job);
+        return {
+          result: {
+            jobId: job.jobId,
+            ok: true,
+            stages: [],
+            loaded: true,
+            tasksScheduled: 2,
+            ejected: false,
+            ejectionReason: null,
+            unloadedCleanly: true,
+            kernelRelease: "7.3.0-1-cloud-amd64",
+            object: { sha256: sha256(OBJECT), sizeBytes: OBJECT.byteLength },
+          },
+          object: OBJECT,
+        };
+      },
+    });
+    const side = await s.cp.nextConnection();
+    expect(await side.next("hello")).toMatchObject({ role: "verifier" });
+    side.send(WELCOME);
+    const job: VerifyJob = {
+      jobId: "vjob_1",
+      policyId: "spol_fifo",
+      version: 1,
+      source: "/* bpf */",
+      parameters: {},
+      opsName: "fifo",
+      workloadMs: 1_000,
+      uploadPath: "/v1/fleet/verify-jobs/vjob_1/object",
+    };
+    side.send({
+      type: "command",
+      commandId: "cmd_v",
+      deadlineAtMs: Date.now() + 30_000,
+      body: { op: "verify", job },
+    });
+    expect(await side.next("ack")).toMatchObject({ commandId: "cmd_v", ok: true });
+    expect(await side.next("verify-result")).toMatchObject({
+      result: { jobId: "vjob_1", ok: true, tasksScheduled: 2 },
+    });
+    expect(jobs).toEqual([job]);
+    expect(s.uploads).toEqual([{ path: job.uploadPath, bytes: Buffer.from(OBJECT) }]);
+    // A verifier runs no assignment.
+    side.send({
+      type: "command",
+      commandId: "cmd_a",
+      deadlineAtMs: Date.now() + 30_000,
+      body: { op: "assign", assignment: await signedAssignment(s.key, OBJECT) },
+    });
+    expect(await side.next("ack")).toMatchObject({ ok: false, error: { code: "not_allowed" } });
+    s.controller.abort();
+    await s.running;
   });
 });

@@ -41,6 +41,10 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "POST /v1/policies/:id/versions": "sched_policy.version_create",
   "POST /v1/policies/:id/versions/:version/clear-quarantine": "sched_policy.clear_quarantine",
   "POST /v1/policies/:id/versions/:version/outcomes": "sched_policy.outcome_record",
+  "POST /v1/policies/:id/versions/:version/verify": "sched_policy.verify",
+  "POST /v1/rollouts": "rollout.start",
+  "POST /v1/rollouts/:id/stop": "rollout.stop",
+  "POST /v1/rollouts/:id/rollback": "rollout.rollback",
   "POST /v1/approvals/:id/approve": "approval.approve",
   "POST /v1/approvals/:id/deny": "approval.deny",
   "POST /v1/entitlements": "entitlement.create",
@@ -56,6 +60,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "POST /v1/fleet/enroll": "fleet.node.enroll",
   "DELETE /v1/fleet/nodes/:id": "fleet.node.revoke",
   "POST /v1/fleet/commands": "fleet.command",
+  "PUT /v1/fleet/verify-jobs/:jobId/object": "fleet.verify_job.upload",
 };
 
 /** The audit middleware; mount it after request-id and before authentication. */

@@ -18,6 +18,7 @@ import {
   policyHistoryAs,
   recordOutcomeAs,
 } from "../../schedcp/policy-calls.js";
+import { verifyVersionAs } from "../../schedcp/verify-calls.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import {
@@ -36,6 +37,8 @@ import {
   SchedVersionPageSchema,
   SchedVersionParam,
   SchedVersionSchema,
+  VerifyRequestSchema,
+  VerifyStartedSchema,
   VersionCreateRequestSchema,
   VersionListQuerySchema,
 } from "../schemas-sched.js";
@@ -212,6 +215,34 @@ schedPolicyRoutes.openapi(clearRoute, async (c) => {
   c.var.audit.target = params.id;
   c.var.audit.detail = { version: params.version };
   return c.json(await clearQuarantineAs(c.env, c.var.db, c.var.principal, params), 200);
+});
+
+const verifyRoute = createRoute({
+  method: "post",
+  path: "/v1/policies/{id}/versions/{version}/verify",
+  tags: TAGS,
+  summary: "Send a checked version to a verifier node: compile, load, run and unload it in a VM",
+  description:
+    "Explicit, not a side effect of submitting. The version must be `checked` and the tenant's own (a built-in is verified as your own copy). It goes to a connected, idle verifier node of the tenant, which compiles it with clang against a sched_ext kernel, boots that kernel in a throwaway qemu VM, loads the object through the node's deploy module, runs a workload under it, unloads it, uploads the object and reports. The version is `verifying` until then; `verified` and `signed` (Ed25519 over the assignment payload, valid 30 days) only if the VM stage passed and the uploaded object passes the control plane's own allow-list check, else `rejected` with the reason. No answer within `timeoutMs`: back to `checked`. No verifier connected, or none takes it: 503, the version stays `checked`.",
+  security: BEARER,
+  request: {
+    params: SchedVersionParam,
+    body: { content: { "application/json": { schema: VerifyRequestSchema } }, required: false },
+  },
+  responses: {
+    202: json(VerifyStartedSchema, "The job, sent to a verifier"),
+    ...problems(400, 401, 403, 404, 409, 415, 422, 503),
+  },
+});
+
+schedPolicyRoutes.openapi(verifyRoute, async (c) => {
+  const params = c.req.valid("param");
+  const body = (await c.req.text()) === "" ? {} : c.req.valid("json");
+  c.var.audit.target = params.id;
+  c.var.audit.detail = { version: params.version };
+  const started = await verifyVersionAs(c.env, c.var.db, c.var.principal, { ...params, ...body });
+  c.var.audit.detail = { version: started.version, jobId: started.jobId, nodeId: started.nodeId };
+  return c.json(started, 202);
 });
 
 // ---------------------------------------------------------------------------------------------
