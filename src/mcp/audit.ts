@@ -29,6 +29,7 @@ export const MCP_AUDIT_ACTIONS: Record<string, string> = {
   revoke_share: "workspace.revoke",
   submit_policy: "sched_policy.create",
   submit_version: "sched_policy.version_create",
+  verify_policy: "sched_policy.verify",
   record_outcome: "sched_policy.outcome_record",
 };
 

@@ -73,6 +73,7 @@ export const TOOL_ACCESS: Record<string, ToolAccess> = {
   verification_status: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
   submit_policy: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   submit_version: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
+  verify_policy: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   record_outcome: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   "resource:process": { roles: READ_ROLES, processScoped: true, write: false },
   "resource:process-events": { roles: READ_ROLES, processScoped: true, write: false },

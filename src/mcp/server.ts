@@ -31,7 +31,8 @@ const INSTRUCTIONS =
   "spawn_process starts one; get_process and the edgekernel://process/{id} resources show its " +
   "state and event log; pause_process, resume_process and terminate_process signal it. " +
   "For the fleet's Linux schedulers: list_nodes and workload_profile observe, search_policies " +
-  "and get_policy pick, submit_policy writes, record_outcome records how a policy did.";
+  "and get_policy pick, submit_policy writes, verify_policy and verification_status verify, " +
+  "record_outcome records how a policy did.";
 
 /**
  * A server with every tool and resource, bound to one request's caller.

@@ -12,7 +12,7 @@
  * tenant verifies its own copy (`POST /v1/policies` with the built-in's source).
  */
 
-import { requireTenantKey, WRITE_ROLES } from "../api/authorize.js";
+import { WRITE_ROLES } from "../api/authorize.js";
 import { ApiError, fieldError } from "../api/problem.js";
 import type { Env } from "../env.js";
 import { newUuidV7Hex } from "../kernel/ids.js";
@@ -26,6 +26,8 @@ import {
   readPolicySource,
   setVersionStatus,
 } from "../store/sched-policies.js";
+import { gateScope, type Scope } from "./call-scope.js";
+import { SCHED_CAPABILITIES } from "./capabilities.js";
 import type { VerifyJob } from "./protocol/messages.js";
 
 export const VERIFY_LIMITS = {
@@ -60,7 +62,8 @@ export interface VerifyStartedView {
  * Sends a `checked` version to a connected verifier node of the caller's tenant and marks it
  * `verifying`; its result arrives later (see src/schedcp/verification.ts) and shows on the
  * version. No verifier connected (or none takes it): 503 `unavailable`, the version stays
- * `checked`.
+ * `checked`. Passes the call gate for `sched.verify` (an operator's or admin's tenant key, or an
+ * agent key whose process holds the capability).
  *
  * @example await verifyVersionAs(env, db, principal, { id: "spol_…", version: "1" })
  */
@@ -68,14 +71,26 @@ export async function verifyVersionAs(
   env: Env,
   db: Db,
   caller: Caller,
-  input: {
-    id: string;
-    version: string;
-    workloadMs?: number | undefined;
-    timeoutMs?: number | undefined;
-  },
+  input: VerifyInput,
 ): Promise<VerifyStartedView> {
-  const principal = requireTenantKey(caller, WRITE_ROLES);
+  const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.verify, WRITE_ROLES);
+  return verifyVersionIn(env, db, scope, input);
+}
+
+export interface VerifyInput {
+  id: string;
+  version: string;
+  workloadMs?: number | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** `verifyVersionAs` for a caller the gate has already let through (the agent loop). */
+export async function verifyVersionIn(
+  env: Env,
+  db: Db,
+  scope: Scope,
+  input: VerifyInput,
+): Promise<VerifyStartedView> {
   const workloadMs = input.workloadMs ?? VERIFY_LIMITS.workloadDefaultMs;
   if (
     !Number.isInteger(workloadMs) ||
@@ -102,7 +117,7 @@ export async function verifyVersionAs(
   }
   await ensureBuiltinPolicies(db, env.BLOBS);
   const policy = /^spol_[A-Za-z0-9_-]{1,64}$/.test(input.id)
-    ? await getPolicy(db, principal.tenantId, input.id)
+    ? await getPolicy(db, scope.tenantId, input.id)
     : null;
   if (!policy) throw new ApiError("not_found", `no policy ${input.id}`);
   const number = /^[1-9][0-9]{0,6}$/.test(input.version) ? Number(input.version) : Number.NaN;
@@ -140,7 +155,7 @@ export async function verifyVersionAs(
   };
   let reply: Awaited<ReturnType<ReturnType<typeof fleetStub>["startVerify"]>>;
   try {
-    reply = await fleetStub(env, principal.tenantId).startVerify(principal.tenantId, job, {
+    reply = await fleetStub(env, scope.tenantId).startVerify(scope.tenantId, job, {
       timeoutMs,
     });
   } catch (error) {

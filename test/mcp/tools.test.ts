@@ -41,6 +41,7 @@ const TOOL_NAMES = [
   "subscribe",
   "terminate_process",
   "verification_status",
+  "verify_policy",
   "workload_profile",
   "write_file",
   "write_memory",
@@ -79,7 +80,7 @@ describe("MCP tools", () => {
       destructiveHint: false,
       idempotentHint: false,
     });
-    for (const name of ["submit_policy", "submit_version", "record_outcome"]) {
+    for (const name of ["submit_policy", "submit_version", "verify_policy", "record_outcome"]) {
       expect(byName.get(name)?.annotations, name).toMatchObject({
         readOnlyHint: false,
         destructiveHint: false,

@@ -9,6 +9,7 @@ import { BOARD_TOOLS } from "./tools/board.js";
 import { BUS_TOOLS } from "./tools/bus.js";
 import { MEMORY_TOOLS } from "./tools/memory.js";
 import { PROCESS_TOOLS } from "./tools/process.js";
+import { SCHED_TOOLS } from "./tools/sched.js";
 import { WORKSPACE_TOOLS } from "./tools/workspace.js";
 
 export { MAX_SLEEP_MS } from "./tools/process.js";
@@ -23,9 +24,12 @@ export const BUILTIN_TOOLS = {
   ...BUS_TOOLS,
   ...BOARD_TOOLS,
   ...MEMORY_TOOLS,
+  ...SCHED_TOOLS,
 } as const;
 
 export type BuiltinToolName = keyof typeof BUILTIN_TOOLS;
+/** The scheduler control plane's tools (the `sched-agent` type's plan). */
+export type SchedToolName = keyof typeof SCHED_TOOLS;
 
 /** True when `name` is a built-in tool. */
 export function isBuiltinTool(name: string): name is BuiltinToolName {

@@ -1,7 +1,7 @@
 /**
  * Scheduler-policy tools: search the repository, read a policy with its versions and
  * verification results, submit a policy or a new version through the static checks, and record
- * how a version did. Thin adapters over the calls the HTTPS routes make
+ * how a version did, and send a checked version to a verifier node. Thin adapters over the calls the HTTPS routes make
  * (src/schedcp/policy-calls.ts); a refusal of the static checks is a tool error that names each
  * field and source line at fault.
  */
@@ -19,6 +19,8 @@ import {
   SchedVersionCreatedSchema,
   SchedVersionDetailSchema,
   SchedVersionSchema,
+  VerifyRequestSchema,
+  VerifyStartedSchema,
   VersionCreateRequestSchema,
 } from "../../api/schemas-sched.js";
 import { OutcomeFields } from "../../schedcp/outcome.js";
@@ -31,6 +33,7 @@ import {
   recordOutcomeAs,
 } from "../../schedcp/policy-calls.js";
 import { PolicyVersionSchema, SchedPolicyIdSchema } from "../../schedcp/protocol/index.js";
+import { verifyVersionAs } from "../../schedcp/verify-calls.js";
 import type { McpContext } from "../context.js";
 import { READ_ONLY, runTool } from "./run.js";
 
@@ -98,6 +101,12 @@ export const VerificationStatusInput = z.strictObject({
   version: PolicyVersionSchema,
 });
 
+export const VerifyPolicyInput = z.strictObject({
+  id: PolicyIdArg,
+  version: PolicyVersionSchema,
+  ...VerifyRequestSchema.shape,
+});
+
 export const VerificationStatusOutput = SchedVersionDetailSchema.pick({
   policyId: true,
   version: true,
@@ -121,7 +130,7 @@ export const GetPolicyOutput = {
 
 /**
  * Registers `search_policies`, `get_policy`, `verification_status`, `submit_policy`,
- * `submit_version` and `record_outcome` on `server`.
+ * `submit_version`, `verify_policy` and `record_outcome` on `server`.
  *
  * @example registerPolicyTools(server, ctx)
  */
@@ -254,6 +263,31 @@ export function registerPolicyTools(server: McpServer, ctx: McpContext): void {
           summary: `Stored ${version.policyId} version ${version.version} (parent ${version.parentVersion}), ${version.status}.`,
           target: version.policyId,
           detail: { version: version.version, parentVersion: version.parentVersion },
+        };
+      }),
+  );
+
+  server.registerTool(
+    "verify_policy",
+    {
+      title: "Verify a policy version",
+      description:
+        "Sends a `checked` version of one of your tenant's policies to a connected verifier node, which compiles it, loads it into a real sched_ext kernel in a throwaway VM, runs a workload under it and unloads it. The version is `verifying` until the result comes back; then `signed` (deployable) or `rejected` with the reason: follow it with verification_status. Built-ins are verified as your own copy (submit_policy with their source). No verifier connected: a tool error, and the version stays `checked`.",
+      inputSchema: VerifyPolicyInput,
+      outputSchema: VerifyStartedSchema.shape,
+      annotations: WRITES,
+    },
+    (args) =>
+      runTool(ctx, "verify_policy", { id: args.id }, async () => {
+        const started = await verifyVersionAs(ctx.env, ctx.db, ctx.caller.principal, {
+          ...args,
+          version: String(args.version),
+        });
+        return {
+          structured: { ...started },
+          summary: `Sent ${started.policyId} version ${started.version} to verifier ${started.nodeId} (job ${started.jobId}); it is verifying until ${started.deadlineAt}.`,
+          target: started.policyId,
+          detail: { version: started.version, jobId: started.jobId, nodeId: started.nodeId },
         };
       }),
   );

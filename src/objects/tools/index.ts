@@ -12,6 +12,7 @@ import { BOARD_TOOL_HANDLERS } from "./board.js";
 import { BUS_TOOL_HANDLERS } from "./bus.js";
 import { MEMORY_TOOL_HANDLERS } from "./memory.js";
 import { PROCESS_TOOL_HANDLERS } from "./process.js";
+import { SCHED_TOOL_HANDLERS } from "./sched.js";
 import type { CallOutcome, ToolHandler, ToolHandlers, ToolInvocation } from "./types.js";
 import { WORKSPACE_TOOL_HANDLERS } from "./workspace.js";
 
@@ -21,6 +22,7 @@ const HANDLERS: ToolHandlers<BuiltinToolName> = {
   ...BUS_TOOL_HANDLERS,
   ...BOARD_TOOL_HANDLERS,
   ...MEMORY_TOOL_HANDLERS,
+  ...SCHED_TOOL_HANDLERS,
 };
 
 /**
