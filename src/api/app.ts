@@ -37,6 +37,7 @@ import { messageRoutes } from "./routes/messages.js";
 import { policyRoutes } from "./routes/policies.js";
 import { processRoutes } from "./routes/processes.js";
 import { purgeRoutes } from "./routes/purge.js";
+import { rolloutRoutes } from "./routes/rollouts.js";
 import { schedPolicyRoutes } from "./routes/sched-policies.js";
 import { schedulerRoutes } from "./routes/scheduler.js";
 import { tenantRoutes } from "./routes/tenants.js";
@@ -90,6 +91,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", keyRoutes);
   app.route("/", policyRoutes);
   app.route("/", schedPolicyRoutes);
+  app.route("/", rolloutRoutes);
   app.route("/", auditRoutes);
   app.route("/", schedulerRoutes);
   app.route("/", approvalRoutes);

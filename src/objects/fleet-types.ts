@@ -7,12 +7,15 @@ import type { NodeSelector, NodeTarget } from "../schedcp/fleet/targets.js";
 import type {
   CommandBody,
   DeployStatus,
+  Guard,
   NODE_ROLES,
   NodeFacts,
   TelemetryReport,
   VerifyJob,
   VerifyResult,
 } from "../schedcp/protocol/index.js";
+import type { RolloutCommandReply } from "./fleet-rollout-engine.js";
+import type { AssignmentTemplate, RolloutRow } from "./fleet-rollouts.js";
 import type { VerifyJobRow } from "./fleet-verify.js";
 
 export type { NodeSelector, NodeTarget, VerifyJobRow };
@@ -216,4 +219,57 @@ export interface FleetRpc {
    * Returns how many sockets were closed.
    */
   revoke(tenantId: string, nodeId: string, credentialId: string): Promise<{ closed: number }>;
+  /** Starts a rollout on the nodes its target resolves to (connected nodes of role `node`). */
+  startRollout(tenantId: string, request: RolloutRequest): Promise<StartRolloutReply>;
+  /** One rollout, or null. */
+  rollout(tenantId: string, rolloutId: string): Promise<RolloutRow | null>;
+  /** Rollouts newest first, before `beforeId`, optionally in one phase. */
+  rollouts(
+    tenantId: string,
+    query: { limit: number; beforeId: string | null; phase: string | null },
+  ): Promise<RolloutRow[]>;
+  /** An operator's stop or rollback of a rollout. */
+  rolloutCommand(
+    tenantId: string,
+    rolloutId: string,
+    command: { type: "stop" | "rollback"; actor: string; reason: string },
+  ): Promise<RolloutCommandReply>;
 }
+
+/** A rollout as the call layer asks the Fleet object to start it (the object resolves the target). */
+export interface RolloutRequest {
+  rolloutId: string;
+  policyId: string;
+  version: number;
+  target: NodeTarget;
+  canaryFraction: number;
+  healthWindowMs: number;
+  ackTimeoutMs: number;
+  activateTimeoutMs: number;
+  /** Null: three telemetry intervals of this fleet. */
+  maxReportAgeMs: number | null;
+  guards: Guard[];
+  breaker: { threshold: number; failedNodes: string[]; quarantined: boolean };
+  template: AssignmentTemplate;
+  createdBy: string;
+}
+
+export type StartRolloutReply =
+  | { ok: true; rollout: RolloutRow }
+  | {
+      ok: false;
+      code:
+        | "no_nodes"
+        | "unknown_nodes"
+        | "wrong_role"
+        | "offline"
+        | "busy"
+        | "invalid"
+        | "quarantined"
+        | "wrong_tenant";
+      message: string;
+      /** The nodes at fault, when some are. */
+      nodeIds: string[];
+    };
+
+export type { RolloutCommandReply, RolloutRow };

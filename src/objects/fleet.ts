@@ -49,6 +49,7 @@ import {
 import { abandonVerification, completeVerification } from "../schedcp/verification.js";
 import { openDb } from "../store/db.js";
 import { type NodeStatePatch, writeNodeState } from "../store/fleet.js";
+import { belongsTo, RolloutEngine } from "./fleet-rollout-engine.js";
 import { FleetStore, type NodeStateRow } from "./fleet-store.js";
 import {
   CONNECT_IDENTITY_HEADER,
@@ -60,9 +61,13 @@ import {
   type FleetRpc,
   type NodeLive,
   type NodeWindowEntry,
+  type RolloutCommandReply,
+  type RolloutRequest,
+  type RolloutRow,
   type Running,
   type SendCommandReply,
   type SeqPage,
+  type StartRolloutReply,
   type StartVerifyReply,
   type TelemetryEntry,
   type VerifyResultEntry,
@@ -81,6 +86,9 @@ interface SocketAttachment {
   connectedAtMs: number;
   hello: boolean;
 }
+
+/** A node's newest report may be this many telemetry intervals old when its health is judged. */
+const ROLLOUT_REPORT_AGE_INTERVALS = 3;
 
 /** Workers allow at most this many tags per WebSocket. */
 const MAX_SOCKET_TAGS = 10;
@@ -139,6 +147,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   private readonly verifyJobs: VerifyJobStore;
   /** Jobs whose result is being written to the repository now (settled once, not twice). */
   private readonly completing = new Set<string>();
+  private readonly engine: RolloutEngine;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -146,6 +155,18 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     this.verifyJobs = new VerifyJobStore(ctx.storage.sql);
     this.writes = new WriteBehind(this.store, ctx.storage);
     this.intervals = fleetIntervals(env);
+    this.engine = new RolloutEngine(ctx.storage.sql, {
+      sendText: (nodeId, text) => {
+        const ws = this.helloedSockets(this.store.routing()).get(nodeId);
+        return ws !== undefined && this.trySendText(ws, text);
+      },
+      telemetry: (nodeId, limit) => {
+        this.writes.flush();
+        return this.store.telemetryPage(nodeId, null, limit).items;
+      },
+      transact: (fn) => ctx.storage.transactionSync(fn),
+      tenantId: () => this.store.tenant() ?? "",
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -244,9 +265,28 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
           reportJson: JSON.stringify(frame.report),
         });
         this.touch(att.nodeId, nowMs);
+        this.stepRollouts(att.nodeId, () => ({
+          type: "telemetry",
+          atMs: nowMs,
+          nodeId: att.nodeId,
+          report: frame.report,
+        }));
         return;
       case "ack": {
         this.touch(att.nodeId, nowMs);
+        // A rollout's command (its ids are the rollout's own, never a batch's).
+        this.stepRollouts(att.nodeId, (rolloutId) =>
+          belongsTo(rolloutId, frame.commandId)
+            ? {
+                type: "ack",
+                atMs: nowMs,
+                nodeId: att.nodeId,
+                commandId: frame.commandId,
+                ok: frame.ok,
+                error: frame.ok ? null : (frame.error ?? null),
+              }
+            : null,
+        );
         // Only an open command of this node, answered once; late and repeated acks change nothing.
         if (this.writes.hasAck(frame.commandId)) return;
         const batchId = this.store.openBatchOf(frame.commandId, att.nodeId);
@@ -268,6 +308,11 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
         const row = this.store.node(att.nodeId);
         if (!row) return;
         this.store.addDeployEvent(att.nodeId, nowMs, JSON.stringify(frame));
+        this.stepRollouts(att.nodeId, (rolloutId) =>
+          belongsTo(rolloutId, frame.assignmentId)
+            ? { type: "deploy-status", atMs: nowMs, nodeId: att.nodeId, status: frame }
+            : null,
+        );
         const before = row.running_json;
         const after = frame.running === null ? null : JSON.stringify(frame.running);
         if (before !== after) {
@@ -315,6 +360,8 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     this.writes.flush();
     this.settled(this.store.timeOutDue(nowMs));
     await this.timeOutJobs(nowMs);
+    this.engine.tick(nowMs);
+    await this.engine.drain(openDb(this.env.DB));
     const liveConnIds = new Set<string>();
     const staleAfterMs = this.intervals.heartbeatIntervalMs * FLEET_OBJECT_LIMITS.missedHeartbeats;
     for (const ws of this.ctx.getWebSockets()) {
@@ -627,7 +674,122 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Rollouts (fleet-rollout-engine.ts)
+
+  async startRollout(tenantId: string, request: RolloutRequest): Promise<StartRolloutReply> {
+    if (!this.ownsTenant(tenantId)) {
+      return { ok: false, code: "wrong_tenant", message: "another tenant's object", nodeIds: [] };
+    }
+    this.writes.flush();
+    const routing = new Map(this.store.routing().map((r) => [r.node_id, r]));
+    const nodeIds =
+      "nodeIds" in request.target
+        ? [...new Set(request.target.nodeIds)]
+        : this.resolveTarget({ selector: { ...request.target.selector, role: "node" } });
+    const refuse = (
+      code: Extract<StartRolloutReply, { ok: false }>["code"],
+      ids: string[],
+      what: string,
+    ) => ({ ok: false, code, message: `${what}: ${ids.join(", ")}`, nodeIds: ids }) as const;
+    if (nodeIds.length === 0) {
+      return {
+        ok: false,
+        code: "no_nodes",
+        message: "the labels match no node of role node",
+        nodeIds: [],
+      };
+    }
+    const unknown = nodeIds.filter((id) => !routing.has(id));
+    if (unknown.length > 0) return refuse("unknown_nodes", unknown, "no such node in this fleet");
+    const verifiers = nodeIds.filter((id) => routing.get(id)!.role !== "node");
+    if (verifiers.length > 0) {
+      return refuse("wrong_role", verifiers, "policies roll out to nodes of role node, not to");
+    }
+    const offline = nodeIds.filter((id) => routing.get(id)!.status !== "online");
+    if (offline.length > 0) return refuse("offline", offline, "these nodes are not connected");
+    const busy = nodeIds.filter((id) => this.engine.store.liveFor(id).length > 0);
+    if (busy.length > 0) {
+      return refuse(
+        "busy",
+        busy,
+        "these nodes take part in another live rollout (stop or roll it back first)",
+      );
+    }
+    const nowMs = Date.now();
+    const started = this.engine.start(
+      {
+        spec: {
+          rolloutId: request.rolloutId,
+          policyId: request.policyId,
+          version: request.version,
+          nodes: nodeIds,
+          canaryFraction: request.canaryFraction,
+          healthWindowMs: request.healthWindowMs,
+          ackTimeoutMs: request.ackTimeoutMs,
+          activateTimeoutMs: request.activateTimeoutMs,
+          maxReportAgeMs:
+            request.maxReportAgeMs ??
+            Math.max(
+              request.healthWindowMs,
+              this.intervals.telemetryIntervalMs * ROLLOUT_REPORT_AGE_INTERVALS,
+            ),
+          guards: request.guards,
+          breaker: request.breaker,
+        },
+        template: request.template,
+        target: {
+          nodeIds: "nodeIds" in request.target ? nodeIds : [],
+          labels: "selector" in request.target ? request.target.selector.labels : null,
+        },
+        createdBy: request.createdBy,
+      },
+      nowMs,
+    );
+    if (!started.ok) return { ...started, nodeIds: [] };
+    this.ctx.waitUntil(this.engine.drain(openDb(this.env.DB)));
+    await this.scheduleAlarm(nowMs);
+    return started;
+  }
+
+  async rollout(tenantId: string, rolloutId: string): Promise<RolloutRow | null> {
+    if (!this.ownsTenant(tenantId)) return null;
+    return this.engine.store.get(rolloutId);
+  }
+
+  async rollouts(
+    tenantId: string,
+    query: { limit: number; beforeId: string | null; phase: string | null },
+  ): Promise<RolloutRow[]> {
+    if (!this.ownsTenant(tenantId)) return [];
+    return this.engine.store.list(query.limit, query.beforeId, query.phase);
+  }
+
+  async rolloutCommand(
+    tenantId: string,
+    rolloutId: string,
+    command: { type: "stop" | "rollback"; actor: string; reason: string },
+  ): Promise<RolloutCommandReply> {
+    if (!this.ownsTenant(tenantId)) {
+      return { ok: false, code: "not_found", message: `no rollout ${rolloutId}` };
+    }
+    const nowMs = Date.now();
+    const reply = this.engine.command(rolloutId, { ...command, atMs: nowMs });
+    this.ctx.waitUntil(this.engine.drain(openDb(this.env.DB)));
+    await this.scheduleAlarm(nowMs);
+    return reply;
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Internals
+
+  /** Steps the node's live rollouts, then writes their records to D1 behind the frame. */
+  private stepRollouts(nodeId: string, make: Parameters<RolloutEngine["onNode"]>[1]): void {
+    this.engine.onNode(nodeId, make);
+    if (this.engine.store.outboxSize() > 0) {
+      this.ctx.waitUntil(this.engine.drain(openDb(this.env.DB)));
+      this.ctx.waitUntil(this.scheduleAlarm(Date.now()));
+    }
+  }
 
   private async onHello(
     ws: WebSocket,
@@ -682,6 +844,12 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
       patch.labels = merged.labels;
     }
     this.store.setD1Seen(att.nodeId, nowMs);
+    this.stepRollouts(att.nodeId, () => ({
+      type: "node-online",
+      atMs: nowMs,
+      nodeId: att.nodeId,
+      running: hello.running,
+    }));
     await this.mirror(row, patch, nowMs);
   }
 
@@ -793,6 +961,11 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
 
   private async offline(row: NodeStateRow, connId: string | null, nowMs: number): Promise<void> {
     if (this.store.markOffline(row.node_id, connId)) {
+      this.stepRollouts(row.node_id, () => ({
+        type: "node-offline",
+        atMs: nowMs,
+        nodeId: row.node_id,
+      }));
       await this.mirror(row, { status: "offline", lastSeenAtMs: row.last_seen_ms ?? nowMs }, nowMs);
     }
   }
@@ -849,6 +1022,8 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     if (deadline !== null) candidates.push(deadline);
     const jobDeadline = this.verifyJobs.nextDeadline();
     if (jobDeadline !== null) candidates.push(jobDeadline);
+    const rolloutWake = this.engine.nextWake(nowMs, FLEET_OBJECT_LIMITS.sweepIntervalMaxMs);
+    if (rolloutWake !== null) candidates.push(rolloutWake);
     if (this.ctx.getWebSockets().length > 0 || this.store.onlineCount() > 0) {
       candidates.push(
         nowMs +
