@@ -31,6 +31,9 @@ export const MCP_AUDIT_ACTIONS: Record<string, string> = {
   submit_version: "sched_policy.version_create",
   verify_policy: "sched_policy.verify",
   record_outcome: "sched_policy.outcome_record",
+  deploy_policy: "rollout.start",
+  stop_rollout: "rollout.stop",
+  rollback_rollout: "rollout.rollback",
 };
 
 export interface McpCallOutcome {

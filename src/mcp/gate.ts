@@ -75,6 +75,10 @@ export const TOOL_ACCESS: Record<string, ToolAccess> = {
   submit_version: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   verify_policy: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   record_outcome: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
+  deploy_policy: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
+  rollout_status: { roles: READ_ROLES, processScoped: false, write: false, asProcess: true },
+  stop_rollout: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
+  rollback_rollout: { roles: WRITE_ROLES, processScoped: false, write: true, asProcess: true },
   "resource:process": { roles: READ_ROLES, processScoped: true, write: false },
   "resource:process-events": { roles: READ_ROLES, processScoped: true, write: false },
 };

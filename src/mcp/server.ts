@@ -22,6 +22,7 @@ import { registerMemoryTools } from "./tools/memory.js";
 import { registerPolicyTools } from "./tools/policies.js";
 import { registerProcessTools } from "./tools/processes.js";
 import { registerRegistryTools } from "./tools/registry.js";
+import { registerRolloutTools } from "./tools/rollouts.js";
 import { registerWorkspaceTools } from "./tools/workspace.js";
 
 export const MCP_SERVER_NAME = "edgekernel";
@@ -32,7 +33,8 @@ const INSTRUCTIONS =
   "state and event log; pause_process, resume_process and terminate_process signal it. " +
   "For the fleet's Linux schedulers: list_nodes and workload_profile observe, search_policies " +
   "and get_policy pick, submit_policy writes, verify_policy and verification_status verify, " +
-  "record_outcome records how a policy did.";
+  "deploy_policy rolls a signed version out (canaries first), rollout_status follows it, " +
+  "stop_rollout and rollback_rollout end it, record_outcome records how a policy did.";
 
 /**
  * A server with every tool and resource, bound to one request's caller.
@@ -59,6 +61,7 @@ export function createMcpServer(ctx: McpContext): McpServer {
   registerWorkspaceTools(server, ctx);
   registerFleetTools(server, ctx);
   registerPolicyTools(server, ctx);
+  registerRolloutTools(server, ctx);
   registerResources(server, ctx);
   return server;
 }

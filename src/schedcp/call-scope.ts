@@ -6,6 +6,7 @@
  * builds the scope from its record instead.
  */
 
+import { requireTenantKey } from "../api/authorize.js";
 import type { Env } from "../env.js";
 import { gateSyscall } from "../objects/call-gate.js";
 import type { Caller } from "../objects/process-calls.js";
@@ -37,4 +38,26 @@ export async function gateScope(
     id: tenantId,
   });
   return { tenantId: acting.tenantId, actor: acting.actor };
+}
+
+/**
+ * Like `gateScope` for the rollout calls: a tenant key is checked for its role only, because
+ * the key gate's `high-risk-needs-approval` refuses every key call of a high-risk capability (a
+ * key cannot wait for a person) and a person using their own key is that approval. An agent key
+ * still passes its process's gate, where a high-risk call needs a person's approval.
+ *
+ * @example const scope = await personOrProcessScope(env, db, caller, "sched.deploy", WRITE_ROLES)
+ */
+export async function personOrProcessScope(
+  env: Env,
+  db: Db,
+  caller: Caller,
+  capability: string,
+  roles: readonly KeyRole[],
+): Promise<Scope> {
+  if (caller?.kind === "key" && caller.processId === null) {
+    const principal = requireTenantKey(caller, roles);
+    return { tenantId: principal.tenantId, actor: principal.actor };
+  }
+  return gateScope(env, db, caller, capability, roles);
 }

@@ -1,6 +1,8 @@
 /**
  * Rollouts as calls, beside verify-calls.ts and with the same caller shape, so the HTTPS routes
- * (`/v1/rollouts`) and the MCP tools are thin adapters over them. Inputs are parsed here with
+ * (`/v1/rollouts`) and the MCP tools are thin adapters over them. A tenant key needs its role;
+ * an agent key acts as its process, whose gate checks `sched.deploy` (high: a person approves),
+ * `sched.rollback` or `sched.read` (`personOrProcessScope`). Inputs are parsed here with
  * the schemas below (an MCP tool's arguments get the same field errors as an HTTPS body).
  *
  * The repository decides what may roll out (a `signed`, not quarantined version of a policy the
@@ -9,7 +11,7 @@
  */
 
 import { z } from "zod";
-import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../api/authorize.js";
+import { READ_ROLES, WRITE_ROLES } from "../api/authorize.js";
 import { cursorKey, pageOf } from "../api/pagination.js";
 import { ApiError, fieldError, fromZodIssues } from "../api/problem.js";
 import type { Env } from "../env.js";
@@ -26,6 +28,8 @@ import {
   getVersion,
   type VersionRow,
 } from "../store/sched-policies.js";
+import { personOrProcessScope } from "./call-scope.js";
+import { SCHED_CAPABILITIES } from "./capabilities.js";
 import { MAX_TARGET_NODE_IDS } from "./fleet/targets.js";
 import {
   type Guard,
@@ -207,7 +211,13 @@ export async function startRolloutAs(
   caller: Caller,
   input: unknown,
 ): Promise<RolloutView> {
-  const principal = requireTenantKey(caller, WRITE_ROLES);
+  const principal = await personOrProcessScope(
+    env,
+    db,
+    caller,
+    SCHED_CAPABILITIES.deploy,
+    WRITE_ROLES,
+  );
   const body = parse(RolloutCreateSchema, input, "body");
   await ensureBuiltinPolicies(db, env.BLOBS);
   const policy = await getPolicy(db, principal.tenantId, body.policyId);
@@ -331,11 +341,17 @@ function rolloutIdOr404(id: string): string {
  */
 export async function rolloutStatusAs(
   env: Env,
-  _db: Db,
+  db: Db,
   caller: Caller,
   input: { id: string },
 ): Promise<RolloutView> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  const principal = await personOrProcessScope(
+    env,
+    db,
+    caller,
+    SCHED_CAPABILITIES.read,
+    READ_ROLES,
+  );
   const id = rolloutIdOr404(input.id);
   const row = await fleetStub(env, principal.tenantId).rollout(principal.tenantId, id);
   if (!row) throw new ApiError("not_found", `no rollout ${id}`);
@@ -350,11 +366,17 @@ export async function rolloutStatusAs(
  */
 export async function listRolloutsAs(
   env: Env,
-  _db: Db,
+  db: Db,
   caller: Caller,
   input: unknown,
 ): Promise<{ items: RolloutView[]; nextCursor: string | null }> {
-  const principal = requireTenantKey(caller, READ_ROLES);
+  const principal = await personOrProcessScope(
+    env,
+    db,
+    caller,
+    SCHED_CAPABILITIES.read,
+    READ_ROLES,
+  );
   const q = parse(RolloutListQuerySchema, input, "query");
   const beforeId = cursorKey(q.cursor) ?? null;
   const rows = await fleetStub(env, principal.tenantId).rollouts(principal.tenantId, {
@@ -368,11 +390,18 @@ export async function listRolloutsAs(
 
 async function commandAs(
   env: Env,
+  db: Db,
   caller: Caller,
   type: "stop" | "rollback",
   input: { id: string; reason?: string | undefined },
 ): Promise<RolloutView> {
-  const principal = requireTenantKey(caller, WRITE_ROLES);
+  const principal = await personOrProcessScope(
+    env,
+    db,
+    caller,
+    SCHED_CAPABILITIES.rollback,
+    WRITE_ROLES,
+  );
   const id = rolloutIdOr404(input.id);
   const { reason } = parse(RolloutCommandSchema, { reason: input.reason }, "body");
   const reply = await fleetStub(env, principal.tenantId).rolloutCommand(principal.tenantId, id, {
@@ -393,11 +422,11 @@ async function commandAs(
  */
 export async function stopRolloutAs(
   env: Env,
-  _db: Db,
+  db: Db,
   caller: Caller,
   input: { id: string; reason?: string | undefined },
 ): Promise<RolloutView> {
-  return commandAs(env, caller, "stop", input);
+  return commandAs(env, db, caller, "stop", input);
 }
 
 /**
@@ -408,9 +437,9 @@ export async function stopRolloutAs(
  */
 export async function rollbackRolloutAs(
   env: Env,
-  _db: Db,
+  db: Db,
   caller: Caller,
   input: { id: string; reason?: string | undefined },
 ): Promise<RolloutView> {
-  return commandAs(env, caller, "rollback", input);
+  return commandAs(env, db, caller, "rollback", input);
 }

@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import { BUILTIN_POLICIES } from "../../src/schedcp/bpf/catalog.js";
 import { SCHED_CAPABILITY_RISK } from "../../src/schedcp/capabilities.js";
 import { catalogMetadata } from "../../src/schedcp/metadata.js";
+import type { RolloutView } from "../../src/schedcp/rollout-calls.js";
 import { connectHello, enroll, eventually, report } from "../fleet/helpers.js";
+import { FakeNode, signedFifo } from "../fleet/rollout-helpers.js";
 import { call, newTenant, spawn } from "../helpers.js";
 import { connect, structured, text } from "./client.js";
 
@@ -208,6 +210,108 @@ describe("fleet and policy MCP tools", () => {
     expect(submit.isError).toBe(true);
     expect(text(submit)).toMatch(/^capability_denied: /);
     await client.close();
+  });
+
+  it("deploy, follow, stop and roll back a rollout as the API does; an agent's deploy waits for a person", async () => {
+    const t = await newTenant("mcp-rollout");
+    const nodes = [
+      await FakeNode.start(t, "mro-0", { tier: "web" }),
+      await FakeNode.start(t, "mro-1", { tier: "web" }),
+    ];
+    try {
+      const policyId = await signedFifo(t);
+      const operator = await connect(t.operator);
+      const reader = await connect(t.reader);
+      const deploy = {
+        policyId,
+        version: 1,
+        target: { labels: { tier: "web" } },
+        canaryFraction: 0.5,
+        healthWindowMs: 60_000,
+      };
+      const denied = await reader.callTool({ name: "deploy_policy", arguments: deploy });
+      expect(text(denied)).toMatch(/^forbidden: /);
+      const unsigned = await operator.callTool({
+        name: "deploy_policy",
+        arguments: { ...deploy, policyId: "spol_missing" },
+      });
+      expect(text(unsigned)).toMatch(/^not_found: /);
+
+      const started = structured<RolloutView>(
+        await operator.callTool({ name: "deploy_policy", arguments: deploy }),
+      );
+      expect(started).toMatchObject({ policyId, version: 1, phase: "canary" });
+      expect(started.nodes.filter((n) => n.canary)).toHaveLength(1);
+      const id = started.rolloutId;
+      const active = await eventually(
+        async () =>
+          structured<RolloutView>(
+            await reader.callTool({ name: "rollout_status", arguments: { id } }),
+          ),
+        (r) => r.nodes.some((n) => n.state === "active"),
+      );
+      // The same view as the API's (which moves on as telemetry arrives: compare what holds).
+      const viaApi = (await call<RolloutView>("GET", `/v1/rollouts/${id}`, { token: t.reader }))
+        .body;
+      expect(Object.keys(active).sort()).toEqual(Object.keys(viaApi).sort());
+      expect(active).toMatchObject({
+        rolloutId: viaApi.rolloutId,
+        target: viaApi.target,
+        createdAt: viaApi.createdAt,
+        guards: viaApi.guards,
+      });
+
+      const stopped = structured<RolloutView>(
+        await operator.callTool({
+          name: "stop_rollout",
+          arguments: { id, reason: "investigating" },
+        }),
+      );
+      expect(stopped.phase).toBe("stopped");
+      const again = await operator.callTool({ name: "stop_rollout", arguments: { id } });
+      expect(text(again)).toMatch(/^illegal_transition: /);
+      const back = structured<RolloutView>(
+        await operator.callTool({ name: "rollback_rollout", arguments: { id } }),
+      );
+      expect(back.phase).toMatch(/rolling_back|rolled_back/);
+      const missing = await reader.callTool({
+        name: "rollout_status",
+        arguments: { id: "rol_nope" },
+      });
+      expect(text(missing)).toMatch(/^not_found: /);
+
+      // An agent key acts as its process: sched.deploy is high risk, and a key cannot wait.
+      const agent = (await spawn(t.operator, { type: "sched-agent", paused: true })).body;
+      const key = await call<{ secret: string }>("POST", "/v1/keys", {
+        token: t.admin,
+        body: { name: "agent", role: "operator", processId: agent.id },
+      });
+      const agentClient = await connect(key.body.secret);
+      // sched.deploy is high risk: without an entitlement no policy permits it; with one, the
+      // default policy asks for a person, and a key's call cannot wait for one.
+      const unentitled = await agentClient.callTool({ name: "deploy_policy", arguments: deploy });
+      expect(text(unentitled)).toMatch(/^policy_denied: /);
+      const grant = await call("POST", "/v1/entitlements", {
+        token: t.admin,
+        body: { agentType: "sched-agent", capability: "sched.deploy" },
+      });
+      expect(grant.status).toBe(201);
+      const agentDeploy = await agentClient.callTool({ name: "deploy_policy", arguments: deploy });
+      expect(agentDeploy.isError).toBe(true);
+      expect(text(agentDeploy)).toMatch(/^approval_required: /);
+      expect(text(agentDeploy)).toContain("high-risk-needs-approval");
+      const audit = await call<{ items: Array<{ action: string }> }>(
+        "GET",
+        `/v1/audit?tenantId=${t.id}`,
+        { token: "test-admin-token" },
+      );
+      expect(audit.body.items.map((i) => i.action)).toEqual(
+        expect.arrayContaining(["rollout.start", "rollout.stop", "rollout.rollback"]),
+      );
+      await Promise.all([operator.close(), reader.close(), agentClient.close()]);
+    } finally {
+      for (const n of nodes) n.stop();
+    }
   });
 
   it("the registry holds the control plane's capabilities at their risks", async () => {

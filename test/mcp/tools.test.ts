@@ -14,6 +14,7 @@ const TOOL_NAMES = [
   "blackboard_put",
   "delete_file",
   "deny_call",
+  "deploy_policy",
   "get_node",
   "get_policy",
   "get_process",
@@ -31,11 +32,14 @@ const TOOL_NAMES = [
   "record_outcome",
   "resume_process",
   "revoke_share",
+  "rollback_rollout",
+  "rollout_status",
   "search_memory",
   "search_policies",
   "send_message",
   "share_path",
   "spawn_process",
+  "stop_rollout",
   "submit_policy",
   "submit_version",
   "subscribe",
@@ -72,6 +76,7 @@ describe("MCP tools", () => {
       "search_policies",
       "get_policy",
       "verification_status",
+      "rollout_status",
     ]) {
       expect(byName.get(name)?.annotations, name).toMatchObject({ readOnlyHint: true });
     }
@@ -85,6 +90,12 @@ describe("MCP tools", () => {
         readOnlyHint: false,
         destructiveHint: false,
         idempotentHint: false,
+      });
+    }
+    for (const name of ["deploy_policy", "stop_rollout", "rollback_rollout"]) {
+      expect(byName.get(name)?.annotations, name).toMatchObject({
+        readOnlyHint: false,
+        destructiveHint: true,
       });
     }
     expect(byName.get("pause_process")?.annotations).toMatchObject({
