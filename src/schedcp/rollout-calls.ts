@@ -28,7 +28,7 @@ import {
   getVersion,
   type VersionRow,
 } from "../store/sched-policies.js";
-import { personOrProcessScope } from "./call-scope.js";
+import { personOrProcessScope, type Scope } from "./call-scope.js";
 import { SCHED_CAPABILITIES } from "./capabilities.js";
 import { MAX_TARGET_NODE_IDS } from "./fleet/targets.js";
 import {
@@ -211,13 +211,17 @@ export async function startRolloutAs(
   caller: Caller,
   input: unknown,
 ): Promise<RolloutView> {
-  const principal = await personOrProcessScope(
-    env,
-    db,
-    caller,
-    SCHED_CAPABILITIES.deploy,
-    WRITE_ROLES,
-  );
+  const scope = await personOrProcessScope(env, db, caller, SCHED_CAPABILITIES.deploy, WRITE_ROLES);
+  return startRolloutIn(env, db, scope, input);
+}
+
+/** `startRolloutAs` for a caller the gate has already let through (the agent loop). */
+export async function startRolloutIn(
+  env: Env,
+  db: Db,
+  principal: Scope,
+  input: unknown,
+): Promise<RolloutView> {
   const body = parse(RolloutCreateSchema, input, "body");
   await ensureBuiltinPolicies(db, env.BLOBS);
   const policy = await getPolicy(db, principal.tenantId, body.policyId);
@@ -345,13 +349,16 @@ export async function rolloutStatusAs(
   caller: Caller,
   input: { id: string },
 ): Promise<RolloutView> {
-  const principal = await personOrProcessScope(
-    env,
-    db,
-    caller,
-    SCHED_CAPABILITIES.read,
-    READ_ROLES,
-  );
+  const scope = await personOrProcessScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  return rolloutStatusIn(env, scope, input);
+}
+
+/** `rolloutStatusAs` for a caller the gate has already let through (the agent loop). */
+export async function rolloutStatusIn(
+  env: Env,
+  principal: Scope,
+  input: { id: string },
+): Promise<RolloutView> {
   const id = rolloutIdOr404(input.id);
   const row = await fleetStub(env, principal.tenantId).rollout(principal.tenantId, id);
   if (!row) throw new ApiError("not_found", `no rollout ${id}`);

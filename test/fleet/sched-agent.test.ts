@@ -14,6 +14,7 @@ import { send, toolResults } from "../bus/helpers.js";
 import { call, ended, type FullProcess, finishTurn, newTenant, spawn, until } from "../helpers.js";
 import { report as shaped } from "../schedcp/telemetry-fixtures.js";
 import { connectHello, enroll, eventually, type NodeSocket } from "./helpers.js";
+import { FakeNode, signedFifo } from "./rollout-helpers.js";
 import {
   createFifoCopy,
   FIFO_OBJECT,
@@ -260,5 +261,79 @@ describe("the sched-agent type", () => {
       { token: t.reader },
     );
     expect(version.body.createdBy).toBe(p.body.id);
+  });
+
+  it("canaries through a rollout once a person approves the call; rollout_status answers an unknown rollout as missing", async () => {
+    const t = await newTenant("sched-agent-canary");
+    const fleet = [
+      await FakeNode.start(t, "sa-0", { tier: "web" }),
+      await FakeNode.start(t, "sa-1", { tier: "web" }),
+    ];
+    try {
+      const policyId = await signedFifo(t);
+      // sched.deploy is a high-risk built-in: the tenant entitles the type to it.
+      const grant = await call("POST", "/v1/entitlements", {
+        token: t.admin,
+        body: { agentType: "sched-agent", capability: "sched.deploy" },
+      });
+      expect(grant.status).toBe(201);
+      const p = await spawn(t.operator, {
+        type: "sched-agent",
+        goal: "canary the signed fifo on tier=web",
+        script: [
+          turn("rollout_start", {
+            policyId,
+            version: 1,
+            target: { labels: { tier: "web" } },
+            canaryFraction: 0.5,
+            healthWindowMs: 60_000,
+          }),
+          turn("rollout_status", { id: "rol_nope" }),
+          finishTurn("canary started"),
+        ],
+      });
+      expect(p.status, JSON.stringify(p.body)).toBe(201);
+      // The gate parks the process on a person's approval; nothing rolls out before it.
+      const waiting = (await until(
+        t.reader,
+        p.body.id,
+        (x) => (x as FullProcess).waitingOn?.kind === "approval",
+      )) as FullProcess;
+      const before = await call<{ items: unknown[] }>("GET", "/v1/rollouts", { token: t.reader });
+      expect(before.body.items).toEqual([]);
+      const approve = await call("POST", `/v1/approvals/${waiting.waitingOn!.approvalId}/approve`, {
+        token: t.operator,
+        body: { reason: "canary window" },
+      });
+      expect(approve.status).toBe(200);
+      const done = (await until(t.reader, p.body.id, ended, 800)) as FullProcess;
+      expect(done).toMatchObject({ status: "exited", result: "canary started" });
+
+      const [started, status] = await toolResults(p.body.id);
+      expect(started).toMatchObject({
+        tool: "rollout_start",
+        isError: false,
+        value: { policyId, version: 1, phase: "canary", createdBy: p.body.id },
+      });
+      const rolloutId = started!.value.rolloutId as string;
+      expect(status).toMatchObject({
+        tool: "rollout_status",
+        isError: true,
+        value: { code: "not_found" },
+      });
+      const listed = await call<{ items: Array<{ rolloutId: string }> }>("GET", "/v1/rollouts", {
+        token: t.reader,
+      });
+      expect(listed.body.items.map((r) => r.rolloutId)).toEqual([rolloutId]);
+      await eventually(
+        () =>
+          call<{ nodes: Array<{ state: string }> }>("GET", `/v1/rollouts/${rolloutId}`, {
+            token: t.reader,
+          }),
+        (r) => r.body.nodes.some((n) => n.state === "active"),
+      );
+    } finally {
+      for (const n of fleet) n.stop();
+    }
   });
 });

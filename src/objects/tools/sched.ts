@@ -20,6 +20,7 @@ import {
   recordOutcomeIn,
 } from "../../schedcp/policy-calls.js";
 import { groupProfileIn, nodeProfileIn } from "../../schedcp/profile-calls.js";
+import { rolloutStatusIn, startRolloutIn } from "../../schedcp/rollout-calls.js";
 import { verifyVersionIn } from "../../schedcp/verify-calls.js";
 import { openDb } from "../../store/db.js";
 import { type CallOutcome, resultOf, type ToolHandlers, type ToolInvocation } from "./types.js";
@@ -112,6 +113,19 @@ export const SCHED_TOOL_HANDLERS: ToolHandlers<SchedToolName> = {
       // The source and parameters are the model's own input: leave them out of its context.
       const { source: _source, ...rest } = v;
       return rest;
+    }),
+
+  // The rollout call parses its input with the API's schema: field errors read alike.
+  rollout_start: (inv, args) =>
+    guarded(inv.call, () => {
+      const { env, db, scope } = context(inv);
+      return startRolloutIn(env, db, scope, args);
+    }),
+
+  rollout_status: (inv, args) =>
+    guarded(inv.call, () => {
+      const { env, scope } = context(inv);
+      return rolloutStatusIn(env, scope, args);
     }),
 
   policy_record_outcome: (inv, args) =>

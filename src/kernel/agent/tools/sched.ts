@@ -5,8 +5,9 @@
  * the capability the gate checks (src/schedcp/capabilities.ts); the handlers call the same
  * `…In` functions the HTTPS API and the MCP tools reach through the gate.
  *
- * Rollouts (start, follow, stop, roll back) are not offered yet: the rollout calls are built
- * elsewhere, and the agent's prompt tells it to stop at that stage and recommend instead.
+ * The canary: `rollout_start` is `sched.deploy`, high risk, so the gate parks the process until
+ * a person approves (or denies) that call; `rollout_status` follows it. Stopping and rolling
+ * back stay with people and the rollout engine's own guards.
  */
 
 import { z } from "zod";
@@ -14,6 +15,7 @@ import { PolicyMetadataFields, UseCaseSchema } from "../../../schedcp/metadata.j
 import { OutcomeFields } from "../../../schedcp/outcome.js";
 import { PROFILE_LIMITS } from "../../../schedcp/profile.js";
 import {
+  GuardSchema,
   LabelsSchema,
   NodeIdSchema,
   NodeRoleSchema,
@@ -103,6 +105,24 @@ export const PolicyRecordOutcomeArgsSchema = z.strictObject({
   ...OutcomeFields,
 });
 
+export const RolloutStartArgsSchema = z.strictObject({
+  policyId: SchedPolicyIdSchema,
+  version: PolicyVersionSchema,
+  target: z
+    .strictObject({
+      nodeIds: z.array(NodeIdSchema).min(1).max(100).optional(),
+      labels: LabelsSchema.optional(),
+    })
+    .meta({ description: "`nodeIds` or `labels`, exactly one" }),
+  canaryFraction: z.number().gt(0).max(1).optional(),
+  healthWindowMs: z.number().int().positive().optional(),
+  guards: z.array(GuardSchema).max(4).optional(),
+});
+
+export const RolloutStatusArgsSchema = z.strictObject({
+  id: z.string().min(1).max(64).meta({ description: "The rollout's id, `rol_…`" }),
+});
+
 export const SCHED_TOOLS = {
   fleet_nodes: {
     capability: "fleet.observe",
@@ -144,6 +164,18 @@ export const SCHED_TOOLS = {
     description:
       "Where a version stands: checked, verifying, verified, rejected, signed or quarantined, with the verifier's result and the reason.",
     args: PolicyVersionArgsSchema,
+  },
+  rollout_start: {
+    capability: "sched.deploy",
+    description:
+      "Roll a signed version out to nodes (`target`: `nodeIds` or `labels`): `canaryFraction` of them first, the rest after `healthWindowMs` if the guards hold, every node rolled back on a regression. A person approves the call first.",
+    args: RolloutStartArgsSchema,
+  },
+  rollout_status: {
+    capability: "sched.read",
+    description:
+      "A rollout's phase (canary, promoting, completed, stopped, rolling_back, rolled_back) and why, and each node's state.",
+    args: RolloutStatusArgsSchema,
   },
   policy_record_outcome: {
     capability: "sched.record",
