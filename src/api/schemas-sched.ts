@@ -181,6 +181,7 @@ export const HistoryItemSchema = z
     z.object({
       kind: z.literal("rollout"),
       at: z.string(),
+      policyId: z.string(),
       version: z.number().int(),
       rolloutId: z.string(),
       nodeId: z.string().nullable(),
@@ -191,6 +192,7 @@ export const HistoryItemSchema = z
     z.object({
       kind: z.literal("performance"),
       at: z.string(),
+      policyId: z.string(),
       version: z.number().int(),
       rolloutId: z.string().nullable(),
       targetKind: z.enum(["node", "group"]),
