@@ -270,6 +270,34 @@ describe("rollouts", () => {
     expect(back.quarantined).toBe(false);
   });
 
+  it("a node that refuses the assignment (bad signature) rolls the rollout back, not counted", async () => {
+    const { t, nodes: fleetNodes } = await fleet("ro-ref", 1);
+    const policyId = await signedFifo(t);
+    fleetNodes[0]!.refuses = { code: "bad_signature", message: "the signature does not verify" };
+    const res = await call<RolloutView>("POST", "/v1/rollouts", {
+      token: t.operator,
+      body: {
+        policyId,
+        version: 1,
+        target: { nodeIds: [fleetNodes[0]!.nodeId] },
+        failureThreshold: 1,
+      },
+    });
+    expect(res.status).toBe(201);
+    const back = await untilPhase(t, res.body.rolloutId, "rolled_back");
+    expect(back.nodes[0]!.state).toBe("off");
+    expect(back.nodes[0]!.failure).toMatchObject({ reason: "refused", counted: false });
+    expect(back.nodes[0]!.failure!.detail).toMatch(/bad_signature/);
+    expect(back.quarantined).toBe(false);
+    // Nothing the node refused was counted against the version: it rolls out again.
+    fleetNodes[0]!.refuses = null;
+    const again = await call("POST", "/v1/rollouts", {
+      token: t.operator,
+      body: { policyId, version: 1, target: { nodeIds: [fleetNodes[0]!.nodeId] } },
+    });
+    expect(again.status).toBe(201);
+  });
+
   it("stop holds promotion; rollback reverts; commands out of phase are 409", async () => {
     const { t, nodes: fleetNodes } = await fleet("ro-stop", 2);
     const policyId = await signedFifo(t);
