@@ -344,6 +344,20 @@ describe("rollouts", () => {
       409,
     );
     expect(done.quarantined).toBe(false);
+    const audit = await call<{
+      items: Array<{ action: string; target: string; decision: string }>;
+    }>("GET", `/v1/audit?tenantId=${t.id}`, { token: "test-admin-token" });
+    const rows = audit.body.items
+      .filter((i) => i.action.startsWith("rollout."))
+      .map((i) => [i.action, i.target, i.decision]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ["rollout.start", id, "allow"],
+        ["rollout.stop", id, "allow"],
+        ["rollout.rollback", id, "allow"],
+        ["rollout.rollback", id, "deny"],
+      ]),
+    );
   });
 
   it("refuses bad input with problem+json: unsigned, unknown, another tenant's, malformed", async () => {
