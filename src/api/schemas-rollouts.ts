@@ -14,6 +14,10 @@ export const RolloutIdParam = z.object({
   id: z.string().meta({ param: { name: "id", in: "path" }, example: "rol_0193…" }),
 });
 
+export const NodeHistoryParam = z.object({
+  id: z.string().meta({ param: { name: "id", in: "path" }, example: "web-1" }),
+});
+
 export const RolloutCreateRequestSchema = RolloutCreateSchema.meta({ id: "RolloutCreateRequest" });
 export const RolloutCommandRequestSchema = RolloutCommandSchema.meta({
   id: "RolloutCommandRequest",

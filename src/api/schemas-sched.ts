@@ -182,6 +182,7 @@ export const HistoryItemSchema = z
     z.object({
       kind: z.literal("rollout"),
       at: z.string(),
+      policyId: z.string(),
       version: z.number().int(),
       rolloutId: z.string(),
       nodeId: z.string().nullable(),
@@ -192,6 +193,7 @@ export const HistoryItemSchema = z
     z.object({
       kind: z.literal("performance"),
       at: z.string(),
+      policyId: z.string(),
       version: z.number().int(),
       rolloutId: z.string().nullable(),
       targetKind: z.enum(["node", "group"]),

@@ -712,7 +712,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
       return refuse(
         "busy",
         busy,
-        "these nodes take part in another live rollout (stop or roll it back first)",
+        "these nodes take part in another live rollout (roll it back first)",
       );
     }
     const nowMs = Date.now();

@@ -410,26 +410,44 @@ export async function policyHistoryAs(
   },
 ): Promise<{ items: HistoryItemView[]; nextCursor: string | null }> {
   const scope = await gateScope(env, db, caller, SCHED_CAPABILITIES.read, READ_ROLES);
+  await ensureBuiltinPolicies(db, env.BLOBS);
+  const row = await visiblePolicy(db, scope.tenantId, input.id);
+  return historyPage(
+    db,
+    {
+      tenantId: scope.tenantId,
+      policyId: row.id,
+      version: input.version,
+      nodeId: input.nodeId,
+    },
+    input.limit,
+    input.cursor,
+  );
+}
+
+/**
+ * One page of rollout and performance history, newest first (the policy and node calls share
+ * it; the caller checked who may read what `q` names).
+ *
+ * @example await historyPage(db, { tenantId, nodeId: "web-1" }, 20, undefined)
+ */
+export async function historyPage(
+  db: Db,
+  q: Omit<Parameters<typeof listPolicyHistory>[1], "limit" | "after">,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ items: HistoryItemView[]; nextCursor: string | null }> {
   type After = { atMs: number; kind: string; key: string };
   const after = jsonCursor<After>(
-    input.cursor,
+    cursor,
     (v): v is After =>
       isObject(v) &&
       typeof v.atMs === "number" &&
       typeof v.kind === "string" &&
       typeof v.key === "string",
   );
-  await ensureBuiltinPolicies(db, env.BLOBS);
-  const row = await visiblePolicy(db, scope.tenantId, input.id);
-  const rows = await listPolicyHistory(db, {
-    tenantId: scope.tenantId,
-    policyId: row.id,
-    version: input.version,
-    nodeId: input.nodeId,
-    limit: input.limit + 1,
-    after,
-  });
-  const { page, nextCursor } = pageOf(rows, input.limit, (h) =>
+  const rows = await listPolicyHistory(db, { ...q, limit: limit + 1, after });
+  const { page, nextCursor } = pageOf(rows, limit, (h) =>
     JSON.stringify({ atMs: h.atMs, kind: h.kind, key: h.key }),
   );
   return {

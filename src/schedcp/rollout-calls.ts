@@ -20,6 +20,7 @@ import { fleetStub } from "../objects/fleet.js";
 import type { RolloutRow } from "../objects/fleet-rollouts.js";
 import type { Caller } from "../objects/process-calls.js";
 import type { Db } from "../store/db.js";
+import { findNode } from "../store/fleet.js";
 import { ensureBuiltinPolicies } from "../store/sched-builtins.js";
 import {
   activeQuarantines,
@@ -28,9 +29,10 @@ import {
   getVersion,
   type VersionRow,
 } from "../store/sched-policies.js";
-import { personOrProcessScope, type Scope } from "./call-scope.js";
+import { gateScope, personOrProcessScope, type Scope } from "./call-scope.js";
 import { SCHED_CAPABILITIES } from "./capabilities.js";
 import { MAX_TARGET_NODE_IDS } from "./fleet/targets.js";
+import { type HistoryItemView, historyPage } from "./policy-calls.js";
 import {
   type Guard,
   GuardSchema,
@@ -449,4 +451,29 @@ export async function rollbackRolloutAs(
   input: { id: string; reason?: string | undefined },
 ): Promise<RolloutView> {
   return commandAs(env, db, caller, "rollback", input);
+}
+
+/**
+ * A node's rollout history across every policy (its transitions in each rollout, and the
+ * performance records of policies that ran on it), newest first.
+ *
+ * @example await nodeHistoryAs(env, db, principal, { id: "web-1", limit: 50 })
+ */
+export async function nodeHistoryAs(
+  env: Env,
+  db: Db,
+  caller: Caller,
+  input: { id: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: HistoryItemView[]; nextCursor: string | null }> {
+  const principal = await gateScope(env, db, caller, SCHED_CAPABILITIES.observe, READ_ROLES);
+  const node = NodeIdSchema.safeParse(input.id).success
+    ? await findNode(db, principal.tenantId, input.id)
+    : null;
+  if (!node) throw new ApiError("not_found", `no node ${input.id}`);
+  return historyPage(
+    db,
+    { tenantId: principal.tenantId, nodeId: input.id },
+    input.limit,
+    input.cursor,
+  );
 }

@@ -787,6 +787,7 @@ export type HistoryItem =
       kind: "rollout";
       atMs: number;
       key: string;
+      policyId: string;
       version: number;
       rolloutId: string;
       nodeId: string | null;
@@ -798,6 +799,7 @@ export type HistoryItem =
       kind: "performance";
       atMs: number;
       key: string;
+      policyId: string;
       version: number;
       rolloutId: string | null;
       targetKind: "node" | "group";
@@ -815,6 +817,7 @@ type RawHistory = {
   kind: "rollout" | "performance";
   at_ms: number;
   key: string;
+  policy_id: string;
   version: number;
   rollout_id: string | null;
   node_id: string | null;
@@ -830,20 +833,22 @@ type RawHistory = {
 };
 
 /**
- * A policy's history in this tenant, newest first: rollout transitions and performance
- * records interleaved by time; optionally of one version or one node.
+ * A policy's history in this tenant (or, without `policyId`, every policy's), newest first:
+ * rollout transitions and performance records interleaved by time; optionally of one version
+ * or one node.
  */
 export async function listPolicyHistory(
   db: Db,
   q: {
     tenantId: string;
-    policyId: string;
+    policyId?: string | undefined;
     version?: number | undefined;
     nodeId?: string | undefined;
     limit: number;
     after?: HistoryAfter | undefined;
   },
 ): Promise<HistoryItem[]> {
+  const byPolicy = q.policyId === undefined ? sql`` : sql` AND policy_id = ${q.policyId}`;
   const byVersionR = q.version === undefined ? sql`` : sql` AND version = ${q.version}`;
   const byNodeR = q.nodeId === undefined ? sql`` : sql` AND node_id = ${q.nodeId}`;
   const byNodeP =
@@ -854,16 +859,16 @@ export async function listPolicyHistory(
     : sql``;
   const rows = await db.all<RawHistory>(sql`
     SELECT * FROM (
-      SELECT 'rollout' AS kind, at_ms, printf('%020d', seq) AS key, version, rollout_id, node_id,
+      SELECT 'rollout' AS kind, at_ms, printf('%020d', seq) AS key, policy_id, version, rollout_id, node_id,
         from_state, to_state, reason, NULL AS target_kind, NULL AS target, NULL AS workload_class,
         NULL AS metrics_before_json, NULL AS metrics_after_json, NULL AS outcome
       FROM sched_rollout_history
-      WHERE tenant_id = ${q.tenantId} AND policy_id = ${q.policyId}${byVersionR}${byNodeR}
+      WHERE tenant_id = ${q.tenantId}${byPolicy}${byVersionR}${byNodeR}
       UNION ALL
-      SELECT 'performance', recorded_at_ms, id, version, rollout_id, NULL, NULL, NULL, NULL,
+      SELECT 'performance', recorded_at_ms, id, policy_id, version, rollout_id, NULL, NULL, NULL, NULL,
         target_kind, target, workload_class, metrics_before_json, metrics_after_json, outcome
       FROM sched_policy_performance
-      WHERE tenant_id = ${q.tenantId} AND policy_id = ${q.policyId}${byVersionR}${byNodeP}
+      WHERE tenant_id = ${q.tenantId}${byPolicy}${byVersionR}${byNodeP}
     ) ${after}
     ORDER BY at_ms DESC, kind DESC, key DESC
     LIMIT ${q.limit}`);
@@ -873,6 +878,7 @@ export async function listPolicyHistory(
         kind: "rollout",
         atMs: r.at_ms,
         key: r.key,
+        policyId: r.policy_id,
         version: r.version,
         rolloutId: r.rollout_id!,
         nodeId: r.node_id,
@@ -885,6 +891,7 @@ export async function listPolicyHistory(
       kind: "performance",
       atMs: r.at_ms,
       key: r.key,
+      policyId: r.policy_id,
       version: r.version,
       rolloutId: r.rollout_id,
       targetKind: r.target_kind!,

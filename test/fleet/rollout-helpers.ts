@@ -76,6 +76,8 @@ export class FakeNode {
   readonly reverts: string[] = [];
   /** When false, assigns are acked but never become active. */
   activates = true;
+  /** When set, assigns are refused as host-agent refuses them: a nack and a `refused` status. */
+  refuses: { code: string; message: string } | null = null;
   private running: Assignment | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -136,8 +138,29 @@ export class FakeNode {
     for (;;) {
       const frame: ControlFrame = await this.socket.next();
       if (frame.type !== "command") continue;
-      this.socket.send({ type: "ack", commandId: frame.commandId, ok: true, error: null });
       const body = frame.body;
+      if (body.op === "assign" && this.refuses) {
+        const a = body.assignment;
+        this.socket.send({
+          type: "deploy-status",
+          assignmentId: a.assignmentId,
+          policyId: a.payload.policyId,
+          version: a.payload.version,
+          state: "refused",
+          reason: `${this.refuses.code}: ${this.refuses.message}`,
+          running: null,
+          dryRun: true,
+          atMs: Date.now(),
+        });
+        this.socket.send({
+          type: "ack",
+          commandId: frame.commandId,
+          ok: false,
+          error: this.refuses,
+        });
+        continue;
+      }
+      this.socket.send({ type: "ack", commandId: frame.commandId, ok: true, error: null });
       if (body.op === "assign") {
         this.assignments.push(body.assignment);
         if (!this.activates) continue;

@@ -27,7 +27,7 @@ async function untilPhase(t: TestTenant, id: string, phase: string) {
   return eventually(
     () => rollout(t, id),
     (r) => r.phase === phase,
-    400,
+    200,
   );
 }
 
@@ -109,6 +109,78 @@ describe("rollouts", () => {
     const nodeItems = await history(t, policyId, `&nodeId=${other.nodeId}`);
     expect(nodeItems.some((i) => i.kind === "rollout" && i.to === "active")).toBe(true);
     expect(nodeItems.every((i) => i.kind !== "rollout" || i.nodeId === other.nodeId)).toBe(true);
+    // A node's own history, across policies.
+    const own = await call<{ items: Array<HistoryItem & { policyId: string }> }>(
+      "GET",
+      `/v1/fleet/nodes/${other.nodeId}/history?limit=100`,
+      { token: t.reader },
+    );
+    expect(own.status).toBe(200);
+    expect(own.body.items.length).toBeGreaterThan(0);
+    expect(own.body.items.every((i) => i.policyId === policyId)).toBe(true);
+    expect(own.body.items.some((i) => i.kind === "performance")).toBe(true);
+    const stranger = await newTenant("ro-ok-other");
+    expect(
+      (await call("GET", `/v1/fleet/nodes/${other.nodeId}/history`, { token: stranger.reader }))
+        .status,
+    ).toBe(404);
+    expect((await call("GET", "/v1/fleet/nodes/nobody/history", { token: t.reader })).status).toBe(
+      404,
+    );
+  });
+
+  it("a node that never becomes active times out on the alarm and the rollout rolls back, not counted", async () => {
+    const { t, nodes: fleetNodes } = await fleet("ro-to", 1);
+    const policyId = await signedFifo(t);
+    fleetNodes[0]!.activates = false;
+    const res = await call<RolloutView>("POST", "/v1/rollouts", {
+      token: t.operator,
+      body: {
+        policyId,
+        version: 1,
+        target: { nodeIds: [fleetNodes[0]!.nodeId] },
+        activateTimeoutMs: 500,
+        failureThreshold: 1,
+      },
+    });
+    expect(res.status).toBe(201);
+    const back = await untilPhase(t, res.body.rolloutId, "rolled_back");
+    expect(back.nodes[0]!.failure).toMatchObject({ reason: "activate_timeout", counted: false });
+    expect(back.nodes[0]!.state).toBe("reverted");
+    expect(back.quarantined).toBe(false);
+    expect(fleetNodes[0]!.reverts).toHaveLength(1);
+  });
+
+  it("a canary lost while running the policy rolls the rollout back and counts against the version", async () => {
+    const { t, nodes: fleetNodes } = await fleet("ro-off", 2);
+    const policyId = await signedFifo(t);
+    const res = await call<RolloutView>("POST", "/v1/rollouts", {
+      token: t.operator,
+      body: {
+        policyId,
+        version: 1,
+        target: { labels: { tier: "web" } },
+        canaryFraction: 0.5,
+        healthWindowMs: 60_000,
+        ackTimeoutMs: 1_000,
+      },
+    });
+    const canary = fleetNodes.find(
+      (n) => n.nodeId === res.body.nodes.find((x) => x.canary)!.nodeId,
+    )!;
+    await eventually(
+      () => rollout(t, res.body.rolloutId),
+      (r) => r.nodes.some((n) => n.state === "active"),
+    );
+    canary.stop();
+    canary.socket.ws.close(1000, "gone");
+    const back = await untilPhase(t, res.body.rolloutId, "rolled_back");
+    const lost = back.nodes.find((n) => n.nodeId === canary.nodeId)!;
+    expect(lost.failure).toMatchObject({ reason: "offline_while_active", counted: true });
+    expect(lost.online).toBe(false);
+    // Its revert could not be delivered: unconfirmed, said so.
+    expect(lost.state).toBe("revert_unconfirmed");
+    expect(back.phaseReason).toMatch(/unconfirmed/);
   });
 
   it("rolls back on a PSI regression on a canary; K failed nodes quarantine the version, which then refuses rollouts", async () => {
@@ -198,6 +270,34 @@ describe("rollouts", () => {
     expect(back.quarantined).toBe(false);
   });
 
+  it("a node that refuses the assignment (bad signature) rolls the rollout back, not counted", async () => {
+    const { t, nodes: fleetNodes } = await fleet("ro-ref", 1);
+    const policyId = await signedFifo(t);
+    fleetNodes[0]!.refuses = { code: "bad_signature", message: "the signature does not verify" };
+    const res = await call<RolloutView>("POST", "/v1/rollouts", {
+      token: t.operator,
+      body: {
+        policyId,
+        version: 1,
+        target: { nodeIds: [fleetNodes[0]!.nodeId] },
+        failureThreshold: 1,
+      },
+    });
+    expect(res.status).toBe(201);
+    const back = await untilPhase(t, res.body.rolloutId, "rolled_back");
+    expect(back.nodes[0]!.state).toBe("off");
+    expect(back.nodes[0]!.failure).toMatchObject({ reason: "refused", counted: false });
+    expect(back.nodes[0]!.failure!.detail).toMatch(/bad_signature/);
+    expect(back.quarantined).toBe(false);
+    // Nothing the node refused was counted against the version: it rolls out again.
+    fleetNodes[0]!.refuses = null;
+    const again = await call("POST", "/v1/rollouts", {
+      token: t.operator,
+      body: { policyId, version: 1, target: { nodeIds: [fleetNodes[0]!.nodeId] } },
+    });
+    expect(again.status).toBe(201);
+  });
+
   it("stop holds promotion; rollback reverts; commands out of phase are 409", async () => {
     const { t, nodes: fleetNodes } = await fleet("ro-stop", 2);
     const policyId = await signedFifo(t);
@@ -244,6 +344,20 @@ describe("rollouts", () => {
       409,
     );
     expect(done.quarantined).toBe(false);
+    const audit = await call<{
+      items: Array<{ action: string; target: string; decision: string }>;
+    }>("GET", `/v1/audit?tenantId=${t.id}`, { token: "test-admin-token" });
+    const rows = audit.body.items
+      .filter((i) => i.action.startsWith("rollout."))
+      .map((i) => [i.action, i.target, i.decision]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ["rollout.start", id, "allow"],
+        ["rollout.stop", id, "allow"],
+        ["rollout.rollback", id, "allow"],
+        ["rollout.rollback", id, "deny"],
+      ]),
+    );
   });
 
   it("refuses bad input with problem+json: unsigned, unknown, another tenant's, malformed", async () => {

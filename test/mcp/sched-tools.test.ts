@@ -82,7 +82,7 @@ describe("fleet and policy MCP tools", () => {
       await client.callTool({ name: "node_history", arguments: { id: "web-1" } }),
     );
     expect(history).toEqual(
-      (await call("GET", "/v1/fleet/nodes/web-1/events", { token: t.reader })).body,
+      (await call("GET", "/v1/fleet/nodes/web-1/history", { token: t.reader })).body,
     );
     socket.ws.close();
     await client.close();

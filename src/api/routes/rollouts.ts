@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import {
   listRolloutsAs,
+  nodeHistoryAs,
   rollbackRolloutAs,
   rolloutStatusAs,
   startRolloutAs,
@@ -14,7 +15,9 @@ import {
 } from "../../schedcp/rollout-calls.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
+import { PageQuerySchema } from "../schemas.js";
 import {
+  NodeHistoryParam,
   RolloutCommandRequestSchema,
   RolloutCreateRequestSchema,
   RolloutIdParam,
@@ -22,6 +25,7 @@ import {
   RolloutPageSchema,
   RolloutSchema,
 } from "../schemas-rollouts.js";
+import { HistoryPageSchema } from "../schemas-sched.js";
 
 export const rolloutRoutes = new OpenAPIHono<AppEnv>();
 
@@ -134,3 +138,27 @@ rolloutRoutes.openapi(
     );
   },
 );
+
+// ---------------------------------------------------------------------------------------------
+// GET /v1/fleet/nodes/{id}/history
+
+const nodeHistoryRoute = createRoute({
+  method: "get",
+  path: "/v1/fleet/nodes/{id}/history",
+  tags: ["fleet", ...TAGS],
+  summary: "A node's rollout transitions and performance records, every policy, newest first",
+  security: BEARER,
+  request: { params: NodeHistoryParam, query: PageQuerySchema },
+  responses: {
+    200: json(HistoryPageSchema, "One page of the node's history"),
+    ...problems(401, 403, 404, 422),
+  },
+});
+
+rolloutRoutes.openapi(nodeHistoryRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  return c.json(
+    await nodeHistoryAs(c.env, c.var.db, c.var.principal, { id, ...c.req.valid("query") }),
+    200,
+  );
+});

@@ -1,6 +1,6 @@
 /**
  * Fleet tools: the tenant's nodes, one node, a node's or a label group's workload profile with
- * recommended policies, and a node's deploy history. Thin adapters over the same calls the
+ * recommended policies, and a node's rollout and performance history. Thin adapters over the same calls the
  * HTTPS routes make (src/schedcp/fleet-calls.ts, profile-calls.ts); all read-only.
  */
 
@@ -8,21 +8,18 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { fieldError } from "../../api/problem.js";
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, PageQuerySchema } from "../../api/schemas.js";
-import {
-  DeployEventPageSchema,
-  NodeDetailSchema,
-  NodeListQuerySchema,
-  NodePageSchema,
-} from "../../api/schemas-fleet.js";
+import { NodeDetailSchema, NodeListQuerySchema, NodePageSchema } from "../../api/schemas-fleet.js";
 import {
   GroupNodeSchema,
   NodeSelectorViewSchema,
   ProfileFields,
 } from "../../api/schemas-profile.js";
-import { getNodeAs, listNodesAs, nodeEventsAs } from "../../schedcp/fleet-calls.js";
+import { HistoryPageSchema } from "../../api/schemas-sched.js";
+import { getNodeAs, listNodesAs } from "../../schedcp/fleet-calls.js";
 import { PROFILE_LIMITS } from "../../schedcp/profile.js";
 import { groupProfileAs, nodeProfileAs } from "../../schedcp/profile-calls.js";
 import { LabelsSchema, NodeIdSchema, NodeRoleSchema } from "../../schedcp/protocol/index.js";
+import { nodeHistoryAs } from "../../schedcp/rollout-calls.js";
 import type { McpContext } from "../context.js";
 import { READ_ONLY, runTool } from "./run.js";
 
@@ -178,20 +175,20 @@ export function registerFleetTools(server: McpServer, ctx: McpContext): void {
   server.registerTool(
     "node_history",
     {
-      title: "A node's deploy history",
+      title: "A node's rollout and performance history",
       description:
-        "A node's deploy transitions, newest first: each policy it loaded, activated, reverted or refused, with the reason. Pass `nextCursor` back as `cursor` for older ones.",
+        "A node's history across every policy, newest first: each rollout transition (assigned, active, reverted, failed, with the reason) and each recorded outcome (workload class, metrics before and after). Pass `nextCursor` back as `cursor` for older ones.",
       inputSchema: NodeHistoryInput,
-      outputSchema: DeployEventPageSchema.shape,
+      outputSchema: HistoryPageSchema.shape,
       annotations: READ_ONLY,
     },
     (args) =>
       runTool(ctx, "node_history", {}, async () => {
-        const page = await nodeEventsAs(ctx.env, ctx.db, ctx.caller.principal, args);
+        const page = await nodeHistoryAs(ctx.env, ctx.db, ctx.caller.principal, args);
         const more = page.nextCursor ? " (more: pass nextCursor as cursor)" : "";
         return {
           structured: page,
-          summary: `${page.items.length} transitions of ${args.id}${more}.`,
+          summary: `${page.items.length} history items of ${args.id}${more}.`,
         };
       }),
   );
