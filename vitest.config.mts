@@ -3,7 +3,9 @@
 // `wrangler d1 migrations apply` runs; test/setup.ts applies them to the test database.
 import { webcrypto } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
+import { buildTestWorker } from "./test/worker-bundle";
 
 /** A fresh Ed25519 key in the POLICY_SIGNING_KEY encoding (PKCS#8 DER, base64url) per run. */
 async function testSigningKey(): Promise<string> {
@@ -18,14 +20,26 @@ async function testSigningKey(): Promise<string> {
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   const signingKey = await testSigningKey();
+  // The Worker under test, bundled once per run (see test/worker-bundle.ts for why).
+  const workerBundle = await buildTestWorker();
   return {
     // Compiled BPF objects the tests import as `?inline` (base64 data URLs): workerd reads no files.
     assetsInclude: ["**/*.bpf.o"],
     plugins: [
+      // In watch mode, a change under src/ rebuilds the bundle before the affected tests rerun.
+      {
+        name: "rebuild-test-worker",
+        configureServer(server) {
+          server.watcher.on("change", (file: string) => {
+            if (file.includes("/src/")) void buildTestWorker();
+          });
+        },
+      } satisfies Plugin,
       // The stand-in model provider (test/standin/openai-server.mjs) is started by the global
       // setup below; its port reaches the workers as the STANDIN_OPENAI_PORT binding.
       cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
+        main: workerBundle,
         miniflare: {
           bindings: {
             ADMIN_TOKEN: "test-admin-token",
@@ -53,6 +67,9 @@ export default defineConfig(async () => {
       // Integration tests drive real Durable Objects, alarms and the stand-in servers on a
       // 2-core machine; this bounds a hung test, it is not a performance threshold.
       testTimeout: 30_000,
+      // Vitest's default on 2 cores is one worker; a test file's time is mostly the new isolate
+      // loading the Worker and waiting on alarms and sockets, so two files at once use both cores.
+      maxWorkers: 2,
       globalSetup: ["./test/standin/global-setup.ts"],
     },
   };

@@ -382,6 +382,10 @@ class Step {
   ) {}
 
   apply(event: RolloutEvent): void {
+    // Deadlines that passed before this event are settled first, as the timer would have: the
+    // timer only ever holds deadlines still ahead, so an event that arrives after one (the
+    // alarm ran late) must not let the next timer skip past it.
+    if (event.type !== "tick") this.onTick();
     switch (event.type) {
       case "ack":
         this.onAck(event);

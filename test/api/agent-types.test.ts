@@ -15,7 +15,7 @@ function typeBody(name: string, version: string, extra: Record<string, unknown> 
 }
 
 describe("agent type registry", () => {
-  it("lists the two built-in types seeded by migration, every version", async () => {
+  it("lists the built-in types seeded by migration, every version", async () => {
     const t = await newTenant();
     const res = await call<{ items: Array<{ name: string; version: string; builtin: boolean }> }>(
       "GET",
@@ -29,6 +29,7 @@ describe("agent type registry", () => {
       "assistant@1.1.0",
       "coordinator@1.0.0",
       "coordinator@1.1.0",
+      "sched-agent@1.0.0",
     ]);
   });
 

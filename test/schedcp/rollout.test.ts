@@ -476,6 +476,22 @@ describe("rollback", () => {
     expect(noActive.state.failedNodes).toEqual([]);
   });
 
+  it("settles a deadline the alarm missed at the next event, so the timer never skips it", () => {
+    const late = new Sim();
+    for (const n of late.canaries()) late.at(1_000).ack(n);
+    expect(late.state.timerAtMs).toBe(T0 + 30_000);
+    // The alarm runs late: a report arrives past the activation deadline, before any tick.
+    late.at(31_000).telemetry(late.canaries()[0]!, 11);
+    expect(late.state.phase).toBe("rolling_back");
+    expect(late.state.nodes.filter((n) => n.failure?.reason === "activate_timeout")).toHaveLength(
+      1,
+    );
+    // The reverts' deadlines are ahead, and the timer holds the first of them.
+    const reverts = late.canaries().map((n) => late.node(n).revert!.deadlineAtMs);
+    expect(late.state.timerAtMs).toBe(Math.min(...reverts));
+    expect(late.state.timerAtMs).toBeGreaterThan(T0 + 31_000);
+  });
+
   it("counts a guard revert and a failed load, not a refused signature or a foreign stop", () => {
     const counted = (state: DeployStatus["state"]) => {
       const sim = new Sim();
