@@ -62,7 +62,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      exclude: ["test/e2e/**", "node_modules/**"],
+      exclude: ["test/e2e/**", "test/e2e-kernel/**", "node_modules/**"],
       setupFiles: ["./test/setup.ts"],
       // Integration tests drive real Durable Objects, alarms and the stand-in servers on a
       // 2-core machine; this bounds a hung test, it is not a performance threshold.
