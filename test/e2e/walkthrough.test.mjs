@@ -26,6 +26,23 @@ function walkthroughScript() {
   return block[1];
 }
 
+/**
+ * A GET, sent again once if the socket it went out on was closed under it. Node's fetch reuses
+ * a keep-alive connection from before the walk-through (the walk-through's curl requests came in between);
+ * when the server has just closed that idle connection the request fails with "fetch failed"
+ * before reaching it (seen twice in CI). A GET is safe to repeat; any other failure is thrown,
+ * with its cause and the server's recent output.
+ */
+async function getOnce(url, headers) {
+  try {
+    return await fetch(url, { headers });
+  } catch (error) {
+    const code = error?.cause?.code;
+    if (code === "UND_ERR_SOCKET" || code === "ECONNRESET") return fetch(url, { headers });
+    throw new Error(`GET ${url}: ${error?.cause ?? error}\n${server.output().slice(-4000)}`);
+  }
+}
+
 describe("npm run dev", () => {
   it("creates a dev vars file with a random ADMIN_TOKEN and prints it", () => {
     assert.match(server.token ?? "", /^adm_[A-Za-z0-9_-]{43}$/);
@@ -80,8 +97,8 @@ describe("README walk-through", () => {
 
   it("then has four spawns in the audit log, all allowed", async () => {
     const audit = await (
-      await fetch(`${server.base}/v1/audit?action=process.spawn`, {
-        headers: { authorization: `Bearer ${server.token}` },
+      await getOnce(`${server.base}/v1/audit?action=process.spawn`, {
+        authorization: `Bearer ${server.token}`,
       })
     ).json();
     assert.equal(audit.items.length, 4);
