@@ -28,7 +28,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ROOT, startDevServer } from "../e2e/dev-server.mjs";
+import { callApi, ROOT, startDevServer } from "../e2e/dev-server.mjs";
 
 const BIN = join(ROOT, "node_modules", ".bin", "edgekernel-host");
 const FIXTURE = join(ROOT, "host-agent", "test", "fixtures", "scx-node");
@@ -112,17 +112,8 @@ function runScript(script, { cwd, env, timeoutMs }) {
   });
 }
 
-async function api(key, method, path, body) {
-  const res = await fetch(`${server.base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function api(key, method, path, body) {
+  return callApi(server.base, key, method, path, body);
 }
 
 /** Runs a test body; a failure carries the agents' logs, so CI output says what they did. */

@@ -91,3 +91,35 @@ export async function startDevServer(options = {}) {
   const token = /ADMIN_TOKEN\s+(adm_[A-Za-z0-9_-]+)/.exec(output)?.[1];
   return { base, port, token, dir, devVarsFile: env.DEV_VARS_FILE, output: () => output, stop };
 }
+
+/**
+ * One JSON call to the API with a bearer token; resolves with the status and the parsed body
+ * (null when empty).
+ * @example const { status, body } = await callApi(server.base, key, "GET", "/v1/fleet/nodes");
+ */
+export async function callApi(base, token, method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Polls `check` until it resolves truthy (a rejection counts as not yet); past `timeoutMs` it
+ * throws, naming `what` and appending `context()` (the agents' logs, say).
+ */
+export async function pollUntil(what, check, { timeoutMs, pollMs, context = () => "" }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ROOT, startDevServer } from "./dev-server.mjs";
+import { callApi, pollUntil, ROOT, startDevServer } from "./dev-server.mjs";
 
 const BIN = join(ROOT, "node_modules", ".bin", "edgekernel-host");
 const FIXTURE = join(ROOT, "host-agent", "test", "fixtures", "scx-node");
@@ -30,28 +30,16 @@ let agentLog = "";
 let key;
 let stateFile;
 
-async function api(method, path, body, token = key) {
-  const res = await fetch(`${server.base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function api(method, path, body, token = key) {
+  return callApi(server.base, token, method, path, body);
 }
 
-async function waitFor(what, check) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}\nagent log:\n${agentLog}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function waitFor(what, check) {
+  return pollUntil(what, check, {
+    timeoutMs: WAIT_MS,
+    pollMs: 250,
+    context: () => `agent log:\n${agentLog}`,
+  });
 }
 
 /** Resolves once nothing accepts connections on the port. */

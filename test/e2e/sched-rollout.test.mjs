@@ -17,7 +17,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
-import { ROOT, startDevServer } from "./dev-server.mjs";
+import { callApi, pollUntil, ROOT, startDevServer } from "./dev-server.mjs";
 
 const BIN = join(ROOT, "node_modules", ".bin", "edgekernel-host");
 const FIXTURE = join(ROOT, "host-agent", "test", "fixtures", "scx-node");
@@ -38,28 +38,16 @@ const agents = [];
 let log = "";
 let verifierSocket;
 
-async function api(method, path, body, token = key) {
-  const res = await fetch(`${server.base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function api(method, path, body, token = key) {
+  return callApi(server.base, token, method, path, body);
 }
 
-async function waitFor(what, check) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}\nagent logs:\n${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitFor(what, check) {
+  return pollUntil(what, check, {
+    timeoutMs: WAIT_MS,
+    pollMs: 200,
+    context: () => `agent logs:\n${log}`,
+  });
 }
 
 function enroll(nodeId, role, root, stateFile) {
