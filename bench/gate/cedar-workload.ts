@@ -2,7 +2,8 @@
  * The policy sets and requests bench/gate times Cedar on, and the same rules hand-written in
  * TypeScript as the baseline. Policy sets have N statements in all: the 4 built-in defaults
  * plus N − 4 tenant policies of a few realistic shapes (a capability off limits, working hours,
- * data labels, an agent type kept out of a namespace, a permit for an unentitled call).
+ * data labels, an agent type kept out of a namespace, a permit for an unentitled call, a token
+ * reserve kept back from a namespace).
  * Deterministic: the same N gives the same set and the same requests.
  */
 
@@ -21,7 +22,7 @@ interface Rule {
 function rule(i: number): Rule {
   const id = `bench-${i}`;
   const cap = `ns${i % 17}.tool${i}`;
-  switch (i % 5) {
+  switch (i % 6) {
     case 0:
       return {
         source: {
@@ -68,6 +69,19 @@ function rule(i: number): Rule {
           r.principal.type === "Process" &&
           r.principal.agentType === agentType &&
           r.capability.startsWith("ext."),
+      };
+    }
+    case 5: {
+      // Arithmetic, which the engine's relevance check does not evaluate: these reach Cedar.
+      const reserve = 10_000 * (1 + (i % 7));
+      return {
+        source: {
+          id,
+          text: `forbid (principal, action, resource) when { context.capability like "ns${i % 17}.*" && context.budgetTokensLeft - ${reserve} < 0 };`,
+        },
+        effect: "forbid",
+        matches: (r) =>
+          r.capability.startsWith(`ns${i % 17}.`) && r.context.budgetTokensLeft - reserve < 0,
       };
     }
     default:

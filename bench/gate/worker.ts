@@ -12,7 +12,8 @@
  *   GET  /decide/:id?n=N   N gate decisions inside the process, in one call
  *   GET  /auth             an API key's authentication (one D1 read), as /v1 and /mcp do it
  *   POST /audit            one D1 audit row, as every state-changing /v1 and /mcp call writes
- *   GET  /cedar?statements=S&n=N   N Cedar decisions with S pre-parsed statements, in workerd
+ *   GET  /cedar?statements=S&n=N[&settle=0]   N policy decisions with S pre-parsed statements,
+ *                          in workerd (settle=0: the engine asks Cedar for every evaluation)
  */
 
 import type { Env } from "../../src/env.js";
@@ -170,25 +171,33 @@ function syscallEvent(record: ProcessRecord, allow: boolean): PendingEvent {
   };
 }
 
-const engines = new Map<number, ReturnType<typeof createCedarEngine>>();
+const engines = new Map<string, ReturnType<typeof createCedarEngine>>();
 
 /**
  * `n` Cedar decisions over the request mix with a pre-parsed set of `statements` statements,
- * inside workerd. The runner times this from outside (n and 0) because workerd's clock does
- * not advance while code runs.
+ * inside workerd; with `settle` false the engine asks Cedar for every evaluation (the baseline).
+ * The runner times this from outside (n and 0) because workerd's clock does not advance while
+ * code runs. Also answers what share of the mix the engine settled without calling Cedar.
  */
-function decideLoop(statements: number, n: number): Response {
-  let engine = engines.get(statements);
+function decideLoop(statements: number, n: number, settle: boolean): Response {
+  const key = `${statements}:${settle}`;
+  let engine = engines.get(key);
   if (!engine) {
-    engine = createCedarEngine(tenantRules(statements).map((r) => r.source));
-    engines.set(statements, engine);
+    engine = createCedarEngine(
+      tenantRules(statements).map((r) => r.source),
+      { settle },
+    );
+    engines.set(key, engine);
   }
   const requests = requestMix(256);
+  const before = { ...engine.counts };
   let allowed = 0;
   for (let i = 0; i < n; i++) {
     if (engine.decide(requests[i % requests.length]!).effect === "allow") allowed++;
   }
-  return Response.json({ n, allowed });
+  const evaluations = engine.counts.evaluations - before.evaluations;
+  const settled = engine.counts.settled - before.settled;
+  return Response.json({ n, allowed, evaluations, settled });
 }
 
 function benchStub(env: Env, id: string): BenchProcess {
@@ -231,6 +240,7 @@ export default {
       return decideLoop(
         Number(url.searchParams.get("statements") ?? 10),
         Number(url.searchParams.get("n") ?? 0),
+        url.searchParams.get("settle") !== "0",
       );
     }
     if (url.pathname === "/auth") {

@@ -14,9 +14,14 @@
  * Cost: Cedar's WebAssembly build pays per statement in the set and per value in the request on
  * every call, so each evaluation sends it only what can matter: the statements the relevance
  * check keeps (relevance.ts; guard.ts skips those about other capabilities), parsed as a slice
- * of the set (slices.ts), and of the request only what those statements read (footprint.ts). The request is checked against the schema in
- * TypeScript (conform.ts) rather than by Cedar on each call. None of this changes an answer:
- * each step leaves out only what Cedar's answer does not depend on.
+ * of the set (slices.ts), and of the request only what those statements read (footprint.ts).
+ * The request is checked against the schema in TypeScript (conform.ts) rather than by Cedar on
+ * each call. And when the relevance check knows every statement it kept to be true without an
+ * error, Cedar's answer is already determined (deny citing the forbids among them, else allow
+ * citing the permits), so the engine gives it without the WebAssembly call, whose fixed cost
+ * (~50–60 µs on the bench machine, bench/gate/cedar.ts) is most of a decision. None of this
+ * changes an answer: each step leaves out only what Cedar's answer does not depend on, and
+ * test/policy/relevance.test.ts holds the engine to Cedar over the whole set.
  */
 
 import type { PolicyDecision, PolicyEngine, PolicyRequest } from "../kernel/syscall/policy.js";
@@ -25,7 +30,7 @@ import { requestMisfit } from "./conform.js";
 import { DEFAULT_POLICIES } from "./defaults.js";
 import { footprintOf } from "./footprint.js";
 import { capabilityIndex, guardOf } from "./guard.js";
-import { compileStatement, type RequestEnv, requestEnv } from "./relevance.js";
+import { compileApplies, type RequestEnv, requestEnv } from "./relevance.js";
 import { ACTION_ENTITY, type CedarRequest, type CedarValue, toCedarRequest } from "./request.js";
 import { sliceCache } from "./slices.js";
 import { type PolicyDiagnostic, type PolicyStatement, splitStatements } from "./validate.js";
@@ -39,6 +44,11 @@ export interface PolicySource {
 export interface CedarEngine extends PolicyEngine {
   /** Every statement id in the set, built-ins first. */
   readonly policyIds: readonly string[];
+  /**
+   * Evaluations so far (a require-approval decision takes two) and how many of them the
+   * relevance check settled without calling Cedar: what bench/gate reports beside the timings.
+   */
+  readonly counts: { evaluations: number; settled: number };
   /** Gives the parsed slices' memory back to the pool; `decide` still works (it re-parses). */
   release(): void;
 }
@@ -92,10 +102,21 @@ function pick(context: Record<string, CedarValue>, keys: readonly string[] | nul
  *   const engine = buildCedarEngine(cedar, [{ id: "no-nights", text: "forbid (…) when { context.hourOfDayUtc < 6 };" }]);
  *   engine.decide(request) // { effect: "deny", policyIds: ["no-nights"], errors: [] }
  */
+export interface EngineOptions {
+  /**
+   * Settle calls whose kept statements all certainly hold without calling Cedar (default
+   * true). Off, every evaluation with a statement left goes to Cedar: the baseline the bench
+   * and the tests compare against.
+   */
+  settle?: boolean;
+}
+
 export function buildCedarEngine(
   cedar: Cedar,
   tenantPolicies: readonly PolicySource[],
+  options: EngineOptions = {},
 ): CedarEngine {
+  const settle = options.settle ?? true;
   const statements = [...builtins(cedar)];
   const failures: Array<PolicyDiagnostic & { source: string }> = [];
   for (const source of tenantPolicies) {
@@ -121,7 +142,10 @@ export function buildCedarEngine(
   }
   if (failures.length > 0) throw new PolicySetError(failures);
   const approvalIds = new Set(statements.filter((s) => s.approval).map((s) => s.id));
-  const mayApply = statements.map((s) => compileStatement(s.json));
+  const applies = statements.map((s) => compileApplies(s.json));
+  const ids = statements.map((s) => s.id);
+  const forbids = statements.map((s) => s.effect === "forbid");
+  const counts = { evaluations: 0, settled: 0 };
   const candidatesFor = capabilityIndex(statements.map((s) => guardOf(s.json)));
   const slices = sliceCache(
     cedar,
@@ -130,9 +154,23 @@ export function buildCedarEngine(
 
   /** Cedar's answer for `request`, whose `context.capability` is `capability`. */
   const evaluate = (request: CedarRequest, env: RequestEnv, capability: string): Answer => {
+    counts.evaluations++;
     const kept: number[] = [];
-    for (const i of candidatesFor(capability)) if (mayApply[i]!(env)) kept.push(i);
-    if (kept.length === 0) return NOTHING_APPLIES;
+    let allHold = true;
+    for (const i of candidatesFor(capability)) {
+      const a = applies[i]!(env);
+      if (a === "no") continue;
+      kept.push(i);
+      if (a === "maybe") allHold = false;
+    }
+    if (kept.length === 0) {
+      counts.settled++;
+      return NOTHING_APPLIES;
+    }
+    if (settle && allHold) {
+      counts.settled++;
+      return settledAnswer(kept);
+    }
     const found = slices.slice(kept);
     if (!found.ok) {
       // Every statement parsed on its own when the engine was built; fail closed regardless.
@@ -169,8 +207,23 @@ export function buildCedarEngine(
     };
   };
 
+  /**
+   * Cedar's answer when every statement in `kept` holds without error and no other can: a
+   * forbid wins, and the determining policies are the forbids that hold, else the permits.
+   */
+  const settledAnswer = (kept: readonly number[]): Answer => {
+    const forbidding = kept.filter((i) => forbids[i]);
+    const determining = forbidding.length > 0 ? forbidding : kept;
+    return {
+      decision: forbidding.length > 0 ? "deny" : "allow",
+      reason: determining.map((i) => ids[i]!).sort(),
+      errors: [],
+    };
+  };
+
   return {
-    policyIds: statements.map((s) => s.id),
+    policyIds: ids,
+    counts,
     release: () => slices.release(),
     decide(request: PolicyRequest): PolicyDecision {
       const built = toCedarRequest(request);
@@ -210,6 +263,7 @@ export function buildCedarEngine(
 export function failClosedEngine(reason: string): CedarEngine {
   return {
     policyIds: [],
+    counts: { evaluations: 0, settled: 0 },
     release: () => {},
     decide: () => ({
       effect: "deny",

@@ -7,7 +7,12 @@
 import type { Db } from "../store/db.js";
 import { engineFor } from "./cache.js";
 import { workerdCedar } from "./cedar-wasm.js";
-import { buildCedarEngine, type CedarEngine, type PolicySource } from "./engine.js";
+import {
+  buildCedarEngine,
+  type CedarEngine,
+  type EngineOptions,
+  type PolicySource,
+} from "./engine.js";
 import {
   type PolicyValidation,
   splitStatements,
@@ -15,7 +20,12 @@ import {
 } from "./validate.js";
 
 export { BUILTIN_POLICY_IDS, type BuiltinPolicy, DEFAULT_POLICIES } from "./defaults.js";
-export { type CedarEngine, PolicySetError, type PolicySource } from "./engine.js";
+export {
+  type CedarEngine,
+  type EngineOptions,
+  PolicySetError,
+  type PolicySource,
+} from "./engine.js";
 export * from "./limits.js";
 export { CEDAR_SCHEMA } from "./schema.js";
 export type {
@@ -55,8 +65,11 @@ export function policyIdsOf(text: string, name: string): string[] {
  * @example createCedarEngine([{ id: "no-pii", text: 'forbid (principal, action, resource) when { context.dataLabels.contains("pii") };' }])
  *   .decide(request) // { effect: "deny", policyIds: ["no-pii"], errors: [] }
  */
-export function createCedarEngine(tenantPolicies: readonly PolicySource[]): CedarEngine {
-  return buildCedarEngine(workerdCedar(), tenantPolicies);
+export function createCedarEngine(
+  tenantPolicies: readonly PolicySource[],
+  options: EngineOptions = {},
+): CedarEngine {
+  return buildCedarEngine(workerdCedar(), tenantPolicies, options);
 }
 
 /**

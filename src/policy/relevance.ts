@@ -432,13 +432,32 @@ function compileScope(constraint: unknown, variable: Eval): Eval | null {
 }
 
 /**
+ * What the compiled check knows of a statement for one request: Cedar would certainly find it
+ * false (`no`) or true (`yes`), in both cases without an error, or it cannot say (`maybe`).
+ */
+export type Applies = "no" | "yes" | "maybe";
+
+/**
  * Compiles a statement (Cedar's JSON form, from `policyToJson`) into its relevance check.
  *
  * @example compileStatement(json)(requestEnv(req)) // false: Cedar would find it false, error-free
  */
 export function compileStatement(policy: unknown): MayApply {
+  const applies = compileApplies(policy);
+  return (env) => applies(env) !== "no";
+}
+
+/**
+ * Compiles a statement into its three-valued check. `yes` is as strict as `no`: reached only
+ * through definite, error-free steps, so Cedar's evaluation of the statement is that same
+ * Boolean with no error, and an engine may settle a call whose remaining statements are all
+ * `yes` without asking Cedar (engine.ts).
+ *
+ * @example compileApplies(json)(requestEnv(req)) // "yes": every step held, none could fail
+ */
+export function compileApplies(policy: unknown): (env: RequestEnv) => Applies {
   const p = asObject(policy);
-  if (!p || !Array.isArray(p.conditions)) return () => true;
+  if (!p || !Array.isArray(p.conditions)) return () => "maybe";
   const scopes = [
     compileScope(p.principal, (env) => env.principal),
     compileScope(p.action, (env) => env.action),
@@ -457,13 +476,14 @@ export function compileStatement(policy: unknown): MayApply {
       };
     }),
   ];
-  // Cedar's condition is these steps joined by `&&`: the first false one ends it, error-free.
+  // Cedar's condition is these steps joined by `&&`: the first false one ends it, error-free;
+  // anything but a Boolean (UNKNOWN, or a value Cedar would reject) leaves the answer open.
   return (env) => {
     for (const step of steps) {
       const v = step(env);
-      if (v === false) return false;
-      if (v !== true) return true;
+      if (v === false) return "no";
+      if (v !== true) return "maybe";
     }
-    return true;
+    return "yes";
   };
 }
