@@ -7,8 +7,8 @@
  * Runs every policy of src/kernel/scheduler (through its registry, no copies) plus strict
  * priority and the clairvoyant SRPT oracle on each scenario, prints one aligned table per
  * scenario and a summary of the issue's targets, and writes the rows to bench/out/sched.json.
- * `--scenario mixed` selects every S1 variant (mixed-engine, mixed-engine-kv, mixed-api,
- * mixed-api-c16, mixed-api-c8).
+ * `--scenario mixed` selects every `mixed-*` variant (S1 on six backend shapes, and the KV-scarce
+ * engine with HITL stalls).
  * `--seeds` runs every case once per seed and reads the S1 gate across them (mean ± 95% CI and
  * the worst seed, written to `<out>-gate.json`); `--load` keeps only the cases at those loads.
  * Same seed ⇒ same metrics and event-log hashes; only decisionUs (a real timer) varies.

@@ -41,6 +41,13 @@ export interface WorkloadParams {
   mix: readonly number[];
   priorityShares: readonly number[];
   underBudgetFraction: number;
+  /**
+   * Human-in-the-loop stalls: 1% of tool calls hang until the timeout reaps them, 5% wait for a
+   * person's approval (10% of those denied). Default true. BENCH-SCHED gives them their own
+   * scenario (S6, tool-heavy and HITL stalls), so S1 turns them off: no order of model calls
+   * can shorten a wait for a person.
+   */
+  hitl?: boolean;
 }
 
 /** Limits of the generated shapes (BENCH-SCHED §3 table). */
@@ -65,11 +72,13 @@ interface ToolGap {
 }
 
 /**
- * Tool time: lognormal (generic: median 400 ms, P99 15 s), 1% hangs reaped at the timeout, 5%
- * wait for an approval (median 30 s), of which 10% are denied.
+ * Tool time: lognormal (generic: median 400 ms, P99 15 s); with `hitl`, 1% hang and are reaped
+ * at the timeout, and 5% wait for an approval (median 30 s), of which 10% are denied. Without
+ * `hitl` the same draws are made and dropped, so tool durations stay those of the same seed.
  */
-function toolGap(rng: Rng, kind: ToolKind): ToolGap {
-  if (rng.nextFloat() < 0.01) return { gapUs: WORKLOAD_LIMITS.toolTimeoutUs, denied: false };
+function toolGap(rng: Rng, kind: ToolKind, hitl: boolean): ToolGap {
+  const hangs = rng.nextFloat() < 0.01;
+  if (hangs && hitl) return { gapUs: WORKLOAD_LIMITS.toolTimeoutUs, denied: false };
   let ms: number;
   if (kind === "http_fetch") ms = lognormal(rng, 300, 1.0);
   else if (kind === "sandbox_exec") ms = lognormal(rng, 3_000, 1.0);
@@ -77,8 +86,12 @@ function toolGap(rng: Rng, kind: ToolKind): ToolGap {
   // A destructive call waits for a human (median 30 s); a denial ends that branch.
   let denied = false;
   if (rng.nextFloat() < 0.05) {
-    ms += lognormal(rng, 30_000, 1.0);
-    denied = rng.nextFloat() < 0.1;
+    const waitMs = lognormal(rng, 30_000, 1.0);
+    const deny = rng.nextFloat() < 0.1;
+    if (hitl) {
+      ms += waitMs;
+      denied = deny;
+    }
   }
   return { gapUs: Math.min(WORKLOAD_LIMITS.maxGapUs, Math.round(ms * 1_000)), denied };
 }
@@ -100,7 +113,7 @@ function chat(shape: Rng, tokens: Rng): StepSpec[][][] {
   return [[steps]];
 }
 
-function react(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
+function react(shape: Rng, tokens: Rng, tools: Rng, hitl: boolean): StepSpec[][][] {
   const calls = clampInt(lognormalMean(shape, 10.8, 0.6), 1, 70);
   const steps: StepSpec[] = [];
   for (let i = 0; i < calls; i++) {
@@ -111,14 +124,16 @@ function react(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
       WORKLOAD_LIMITS.maxOutputTokens,
     );
     const tool =
-      i + 1 < calls ? toolGap(tools, tools.nextFloat() < 0.5 ? "http_fetch" : "generic") : null;
+      i + 1 < calls
+        ? toolGap(tools, tools.nextFloat() < 0.5 ? "http_fetch" : "generic", hitl)
+        : null;
     steps.push({ prefillTokens, decodeTokens, gapUs: tool?.gapUs ?? 0 });
     if (tool?.denied) break;
   }
   return [[steps]];
 }
 
-function mcts(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
+function mcts(shape: Rng, tokens: Rng, tools: Rng, hitl: boolean): StepSpec[][][] {
   const levels = intBetween(shape, 3, 6);
   const stages: StepSpec[][][] = [];
   for (let l = 0; l < levels; l++) {
@@ -128,7 +143,8 @@ function mcts(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
       const depth = intBetween(shape, 4, 8);
       const steps: StepSpec[] = [];
       for (let s = 0; s < depth; s++) {
-        const tool = s + 1 < depth && tools.nextFloat() < 0.5 ? toolGap(tools, "generic") : null;
+        const tool =
+          s + 1 < depth && tools.nextFloat() < 0.5 ? toolGap(tools, "generic", hitl) : null;
         steps.push({
           prefillTokens: clampInt(lognormalMean(tokens, 467, 0.5), 32, 32_000),
           decodeTokens: clampInt(
@@ -147,14 +163,16 @@ function mcts(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
   return stages;
 }
 
-function coding(shape: Rng, tokens: Rng, tools: Rng): StepSpec[][][] {
+function coding(shape: Rng, tokens: Rng, tools: Rng, hitl: boolean): StepSpec[][][] {
   const calls = intBetween(shape, 30, 300);
   const steps: StepSpec[] = [];
   let context = 4_000;
   for (let i = 0; i < calls; i++) {
     const decode = clampInt(lognormal(tokens, 600, 0.5), 200, 2_000);
     const tool =
-      i + 1 < calls ? toolGap(tools, tools.nextFloat() < 0.6 ? "sandbox_exec" : "generic") : null;
+      i + 1 < calls
+        ? toolGap(tools, tools.nextFloat() < 0.6 ? "sandbox_exec" : "generic", hitl)
+        : null;
     steps.push({
       prefillTokens: Math.min(WORKLOAD_LIMITS.codingPrefillMaxTokens, context),
       decodeTokens: decode,
@@ -184,11 +202,12 @@ export function generateProgram(
   const kind = PROGRAM_KINDS[weightedIndex(shape, params.mix)] as ProgramKind;
   const priority = weightedIndex(shape, params.priorityShares);
   const underBudget = shape.nextFloat() < params.underBudgetFraction;
+  const hitl = params.hitl ?? true;
   let stages: StepSpec[][][];
   if (kind === "chat") stages = chat(shape, tokens);
-  else if (kind === "react") stages = react(shape, tokens, tools);
-  else if (kind === "mcts") stages = mcts(shape, tokens, tools);
-  else stages = coding(shape, tokens, tools);
+  else if (kind === "react") stages = react(shape, tokens, tools, hitl);
+  else if (kind === "mcts") stages = mcts(shape, tokens, tools, hitl);
+  else stages = coding(shape, tokens, tools, hitl);
 
   let calls = 0;
   let needTokens = 0;

@@ -5,7 +5,7 @@ import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
 import { meanCi95 } from "../../bench/sched/metrics";
 import { summariseGate } from "../../bench/sched/seeds";
 import { runSim, type SimConfig, type SimResult } from "../../bench/sched/sim";
-import { generateProgram } from "../../bench/sched/workload";
+import { generateProgram, WORKLOAD_LIMITS } from "../../bench/sched/workload";
 import { createPolicy, POLICY_NAMES } from "../../src/kernel/scheduler";
 
 // A small run of the benchmark's simulator (the same module `bench/sched/main.ts` drives), so
@@ -179,6 +179,32 @@ describe("bench/sched workload", () => {
     // 10.8 calls a program, 5% of tools need approval, 10% of those are denied: ~4% of programs.
     expect(denied).toBeGreaterThan(20);
     expect(denied).toBeLessThan(200);
+  });
+
+  it("without HITL stalls (S1) has no hang, approval or denial, and the same programs otherwise", () => {
+    const base = { mix: [0, 1, 0, 0], priorityShares: [0.2, 0.6, 0.2], underBudgetFraction: 0 };
+    const gaps = (hitl: boolean) => {
+      const out: number[][] = [];
+      for (let i = 0; i < 400; i++) {
+        const spec = generateProgram(1, `0.${i}`, 0, { ...base, hitl }, DEFAULT_BACKEND);
+        out.push(spec.stages.flat(2).map((s) => s.gapUs));
+      }
+      return out;
+    };
+    const on = gaps(true);
+    const off = gaps(false);
+    const hung = (g: number[][]) => g.flat().filter((us) => us === WORKLOAD_LIMITS.toolTimeoutUs);
+    expect(hung(on).length).toBeGreaterThan(10);
+    expect(hung(off)).toEqual([]);
+    // A program whose tools met no stall is drawn identically either way (a react agent has
+    // ~10 tools and a 6% chance of a stall at each: about half of them).
+    const same = on.filter((g, i) => JSON.stringify(g) === JSON.stringify(off[i])).length;
+    expect(same).toBeGreaterThan(120);
+    expect(same).toBeLessThan(300);
+    // Denials cut branches short, hangs and approvals add time: turning them off changes both.
+    expect(off.flat().length).toBeGreaterThan(on.flat().length);
+    const total = (g: number[][]) => g.flat().reduce((a, b) => a + b, 0);
+    expect(total(off)).toBeLessThan(total(on) / 2);
   });
 });
 
