@@ -93,15 +93,7 @@ function pick(context: Record<string, CedarValue>, keys: readonly string[] | nul
   return out;
 }
 
-/**
- * An engine over the built-in policies and `tenantPolicies` (already validated on write; a
- * source that no longer parses throws `PolicySetError`). Parses and compiles the statements
- * once; `decide` evaluates, parsing a slice into Cedar only the first time it needs it.
- *
- * @example
- *   const engine = buildCedarEngine(cedar, [{ id: "no-nights", text: "forbid (…) when { context.hourOfDayUtc < 6 };" }]);
- *   engine.decide(request) // { effect: "deny", policyIds: ["no-nights"], errors: [] }
- */
+/** How an engine evaluates; the default is what the gate uses. */
 export interface EngineOptions {
   /**
    * Settle calls whose kept statements all certainly hold without calling Cedar (default
@@ -111,6 +103,15 @@ export interface EngineOptions {
   settle?: boolean;
 }
 
+/**
+ * An engine over the built-in policies and `tenantPolicies` (already validated on write; a
+ * source that no longer parses throws `PolicySetError`). Parses and compiles the statements
+ * once; `decide` evaluates, parsing a slice into Cedar only the first time it needs it.
+ *
+ * @example
+ *   const engine = buildCedarEngine(cedar, [{ id: "no-nights", text: "forbid (…) when { context.hourOfDayUtc < 6 };" }]);
+ *   engine.decide(request) // { effect: "deny", policyIds: ["no-nights"], errors: [] }
+ */
 export function buildCedarEngine(
   cedar: Cedar,
   tenantPolicies: readonly PolicySource[],
