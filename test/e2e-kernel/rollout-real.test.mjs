@@ -15,7 +15,7 @@
 // verifier's qemu included). A failure prints the agents' logs.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -29,9 +29,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { callApi, ROOT, startDevServer } from "../e2e/dev-server.mjs";
+import { enrollHost, hostArgs, NODE_FIXTURE, runDryRunHost } from "../e2e/host-agent.mjs";
 
-const BIN = join(ROOT, "node_modules", ".bin", "edgekernel-host");
-const FIXTURE = join(ROOT, "host-agent", "test", "fixtures", "scx-node");
 // Short intervals: prompt heartbeats and telemetry, so the guard sees a regression quickly.
 const DEV_ARGS = [
   "--var",
@@ -257,50 +256,27 @@ describe("a rollout with a real verifier (qemu) against wrangler dev", () => {
     withLogs(async (t) => {
       if (!key || !policyId) return t.skip("the walk-through did not sign a version");
       const root = join(scratch, "web-2");
-      cpSync(FIXTURE, root, { recursive: true });
+      cpSync(NODE_FIXTURE, root, { recursive: true });
       const stateFile = join(root, "state.json");
-      const roots = ["--proc-root", join(root, "proc"), "--sys-root", join(root, "sys")];
       const token = await api(key, "POST", "/v1/fleet/enrollment-tokens", {
         labels: { tier: "web" },
       });
       assert.equal(token.status, 201, JSON.stringify(token.body));
-      const enrolled = spawnSync(
-        BIN,
-        [
-          "enroll",
-          "--token",
-          token.body.token,
-          "--control-plane-url",
-          server.base,
-          "--node-id",
-          "web-2",
-          "--state-file",
-          stateFile,
-          ...roots,
-        ],
-        { encoding: "utf8" },
-      );
+      const enrolled = enrollHost({
+        base: server.base,
+        token: token.body.token,
+        nodeId: "web-2",
+        args: hostArgs({ stateFile, root }),
+      });
       assert.equal(enrolled.status, 0, enrolled.stderr);
-      const agent = spawn(
-        BIN,
-        [
-          "run",
-          "--dry-run",
-          "--state-file",
-          stateFile,
-          "--artifact-dir",
-          join(root, "artifacts"),
-          ...roots,
-        ],
-        { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      const agent = runDryRunHost(
+        hostArgs({ stateFile, root, artifactDir: join(root, "artifacts") }),
+        (d) => {
+          regressLog += d;
+        },
+        { detached: true },
       );
       groups.add(agent.pid);
-      agent.stdout.on("data", (d) => {
-        regressLog += d;
-      });
-      agent.stderr.on("data", (d) => {
-        regressLog += d;
-      });
       const node = await waitFor("web-2 online with telemetry", async () => {
         const res = await api(key, "GET", "/v1/fleet/nodes/web-2");
         return res.body?.status === "online" && res.body.lastTelemetry ? res.body : null;

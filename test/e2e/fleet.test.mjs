@@ -4,16 +4,15 @@
 // and started again on the same port and state directory.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { callApi, pollUntil, ROOT, startDevServer } from "./dev-server.mjs";
+import { enrollHost, HOST_BIN, hostArgs, NODE_FIXTURE, runDryRunHost } from "./host-agent.mjs";
 
-const BIN = join(ROOT, "node_modules", ".bin", "edgekernel-host");
-const FIXTURE = join(ROOT, "host-agent", "test", "fixtures", "scx-node");
 // Short intervals so the test sees several reports and a prompt heartbeat sweep.
 const DEV_ARGS = [
   "--var",
@@ -59,16 +58,11 @@ async function portFree(port) {
 }
 
 function nodeArgs() {
-  return [
-    "--state-file",
+  return hostArgs({
     stateFile,
-    "--artifact-dir",
-    join(server.dir, "node", "artifacts"),
-    "--proc-root",
-    join(FIXTURE, "proc"),
-    "--sys-root",
-    join(FIXTURE, "sys"),
-  ];
+    root: NODE_FIXTURE,
+    artifactDir: join(server.dir, "node", "artifacts"),
+  });
 }
 
 before(async () => {
@@ -102,26 +96,18 @@ describe("a host-agent against wrangler dev", () => {
   it("enrolls with a one-time token, connects, streams telemetry and acks a command", async () => {
     const token = await api("POST", "/v1/fleet/enrollment-tokens", { labels: { tier: "canary" } });
     assert.equal(token.status, 201, JSON.stringify(token.body));
-    const enrolled = spawnSync(
-      BIN,
-      [
-        "enroll",
-        "--token",
-        token.body.token,
-        "--control-plane-url",
-        server.base,
-        "--node-id",
-        "e2e-1",
-        ...nodeArgs(),
-      ],
-      { encoding: "utf8" },
-    );
+    const enrolled = enrollHost({
+      base: server.base,
+      token: token.body.token,
+      nodeId: "e2e-1",
+      args: nodeArgs(),
+    });
     assert.equal(enrolled.status, 0, enrolled.stderr);
     assert.equal(JSON.parse(enrolled.stdout).nodeId, "e2e-1");
     assert.equal(statSync(stateFile).mode & 0o777, 0o600);
     // The token was spent: a second node cannot use it.
     const again = spawnSync(
-      BIN,
+      HOST_BIN,
       [
         "enroll",
         "--token",
@@ -136,11 +122,7 @@ describe("a host-agent against wrangler dev", () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /credential_used/);
 
-    agent = spawn(BIN, ["run", "--dry-run", ...nodeArgs()], { stdio: ["ignore", "pipe", "pipe"] });
-    agent.stdout.on("data", (d) => {
-      agentLog += d;
-    });
-    agent.stderr.on("data", (d) => {
+    agent = runDryRunHost(nodeArgs(), (d) => {
       agentLog += d;
     });
 

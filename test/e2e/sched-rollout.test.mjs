@@ -11,16 +11,14 @@
 // (compile, boot, load, workload, unload in a VM) is covered by `npm run test:kernel`.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { callApi, pollUntil, ROOT, startDevServer } from "./dev-server.mjs";
+import { enrollHost, hostArgs, NODE_FIXTURE, runDryRunHost } from "./host-agent.mjs";
 
-const BIN = join(ROOT, "node_modules", ".bin", "edgekernel-host");
-const FIXTURE = join(ROOT, "host-agent", "test", "fixtures", "scx-node");
 const FIFO_OBJECT = readFileSync(join(ROOT, "test", "schedcp", "bpf-objects", "fifo.bpf.o"));
 const DEV_ARGS = [
   "--var",
@@ -56,24 +54,13 @@ function enroll(nodeId, role, root, stateFile) {
     labels: role === "node" ? { tier: "web" } : {},
   }).then((token) => {
     assert.equal(token.status, 201, JSON.stringify(token.body));
-    const args = [
-      "enroll",
-      "--token",
-      token.body.token,
-      "--control-plane-url",
-      server.base,
-      "--node-id",
+    const done = enrollHost({
+      base: server.base,
+      token: token.body.token,
       nodeId,
-      "--role",
       role,
-      "--state-file",
-      stateFile,
-      "--proc-root",
-      join(root, "proc"),
-      "--sys-root",
-      join(root, "sys"),
-    ];
-    const done = spawnSync(BIN, args, { encoding: "utf8" });
+      args: hostArgs({ stateFile, root }),
+    });
     assert.equal(done.status, 0, done.stderr);
   });
 }
@@ -104,32 +91,16 @@ describe("a rollout against wrangler dev with two host-agents", () => {
   it("two dry-run nodes on their own fixture trees come online with their labels", async () => {
     for (const nodeId of NODE_IDS) {
       const root = join(server.dir, nodeId);
-      cpSync(FIXTURE, root, { recursive: true });
+      cpSync(NODE_FIXTURE, root, { recursive: true });
       roots[nodeId] = root;
       const stateFile = join(root, "state.json");
       await enroll(nodeId, "node", root, stateFile);
-      const agent = spawn(
-        BIN,
-        [
-          "run",
-          "--dry-run",
-          "--state-file",
-          stateFile,
-          "--artifact-dir",
-          join(root, "artifacts"),
-          "--proc-root",
-          join(root, "proc"),
-          "--sys-root",
-          join(root, "sys"),
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
+      const agent = runDryRunHost(
+        hostArgs({ stateFile, root, artifactDir: join(root, "artifacts") }),
+        (d) => {
+          log += `[${nodeId}] ${d}`;
+        },
       );
-      agent.stdout.on("data", (d) => {
-        log += `[${nodeId}] ${d}`;
-      });
-      agent.stderr.on("data", (d) => {
-        log += `[${nodeId}] ${d}`;
-      });
       agents.push(agent);
     }
     for (const nodeId of NODE_IDS) {
@@ -163,7 +134,7 @@ describe("a rollout against wrangler dev with two host-agents", () => {
     policyId = created.body.policy.id;
 
     const verifierRoot = join(server.dir, "verifier");
-    cpSync(FIXTURE, verifierRoot, { recursive: true });
+    cpSync(NODE_FIXTURE, verifierRoot, { recursive: true });
     const stateFile = join(verifierRoot, "state.json");
     await enroll("verifier-1", "verifier", verifierRoot, stateFile);
     const { credential } = JSON.parse(readFileSync(stateFile, "utf8"));
