@@ -36,6 +36,16 @@ async function time(url: string, init: RequestInit): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * µs per operation inside workerd: one request doing `n` operations against one doing none
+ * (workerd's clock does not advance while code runs, so the runner times from outside).
+ */
+async function usPerOperation(url: (n: number) => string, n: number): Promise<number> {
+  const empty = await time(url(0), {});
+  const full = await time(url(n), {});
+  return ((full - empty) * 1000) / n;
+}
+
 async function main(): Promise<void> {
   const dev = await startWranglerDev(join(here, "wrangler.toml"), "gate");
   const base = dev.base;
@@ -112,11 +122,7 @@ async function main(): Promise<void> {
     const decideUrl = (n: number) => `${base}/decide/${setup.processId}${q}&n=${n}`;
     await time(decideUrl(DECIDE_N), {});
     const perDecision: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const empty = await time(decideUrl(0), {});
-      const full = await time(decideUrl(DECIDE_N), {});
-      perDecision.push(((full - empty) * 1000) / DECIDE_N);
-    }
+    for (let i = 0; i < 15; i++) perDecision.push(await usPerOperation(decideUrl, DECIDE_N));
     perDecision.sort((x, y) => x - y);
     const decisionUs = percentile(perDecision, 50);
     console.log(
@@ -146,11 +152,8 @@ async function main(): Promise<void> {
     const cedar: CedarRow[] = [];
     const cedarUrl = (statements: number, n: number, settle: boolean) =>
       `${base}/cedar?statements=${statements}&n=${n}${settle ? "" : "&settle=0"}`;
-    const cedarPerDecision = async (statements: number, settle: boolean) => {
-      const empty = await time(cedarUrl(statements, 0, settle), {});
-      const full = await time(cedarUrl(statements, DECISIONS, settle), {});
-      return ((full - empty) * 1000) / DECISIONS;
-    };
+    const cedarPerDecision = (statements: number, settle: boolean) =>
+      usPerOperation((n) => cedarUrl(statements, n, settle), DECISIONS);
     for (const statements of [10, 100]) {
       for (const settle of [true, false]) await time(cedarUrl(statements, DECISIONS, settle), {}); // build + warm
       const counted = (await (await fetch(cedarUrl(statements, 256, true))).json()) as {
