@@ -24,7 +24,7 @@ import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/rando
 import type { SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
 import { intBetween, weightedIndex } from "./dist.js";
 import { percentile } from "./metrics.js";
-import type { Oracle } from "./sim.js";
+import type { Oracle } from "./sim-types.js";
 
 /** Queued processes while a decision is timed: issue 3's "10,000 queued processes". */
 export const QUEUED_PROCESSES = 10_000;

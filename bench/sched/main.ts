@@ -32,7 +32,8 @@ import {
   TENANT_WEIGHTS,
 } from "./scenarios.js";
 import { type GateMetric, type GateSummary, type RatioStat, summariseGate } from "./seeds.js";
-import { runSim, type SimResult } from "./sim.js";
+import { runSim } from "./sim.js";
+import type { SimResult } from "./sim-types.js";
 import { fmt, formatTable } from "./table.js";
 
 const DECISION_COST = "decision-cost";

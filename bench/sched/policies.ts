@@ -6,7 +6,7 @@
 
 import { createPolicy } from "../../src/kernel/scheduler/registry.js";
 import type { SchedPolicy } from "../../src/kernel/scheduler/types.js";
-import type { Oracle } from "./sim.js";
+import type { Oracle } from "./sim-types.js";
 import { SrptOracle } from "./srpt.js";
 
 export interface BenchPolicy {

@@ -19,7 +19,7 @@ import {
   type EngineParams,
   engineCapacity,
 } from "./engine.js";
-import type { ArrivalModel, ClientParams, SimConfig } from "./sim.js";
+import type { ArrivalModel, ClientParams, SimConfig } from "./sim-types.js";
 import { calibrate, type WorkloadParams } from "./workload.js";
 
 /** Fair-share weights of the four tenants; tenant 0 is the noisy neighbour. */

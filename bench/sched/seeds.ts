@@ -7,7 +7,7 @@
  */
 
 import { meanCi95 } from "./metrics.js";
-import type { SimResult } from "./sim.js";
+import type { SimResult } from "./sim-types.js";
 
 /** The p95 metrics a gate can be read from. */
 export type GateMetric = "p95TokenLatencyMs" | "p95Ms";

@@ -4,11 +4,15 @@
  * the Scheduler Durable Object does — enqueue on a lease request, pick when capacity is free,
  * charge when the call ends — against a hosted-API provider model (backend model A).
  *
- * With `engine` set it drives a self-hosted engine instead (backend model B, `engine.ts`): the
- * same policy chooses which sequences run in each iteration's batch. A sequence runs for a token
- * quantum, is then charged for that partial service and queued again with what it still has to
- * produce; the policy picks the next batch members at every iteration boundary where a slot is
- * free or a quantum ended, so preemption is `charge` + `enqueue`, with no policy code of its own.
+ * With `engine` set it drives a self-hosted engine instead (backend model B, `sim-engine.ts`):
+ * the same policy chooses which sequences run in each iteration's batch. A sequence runs for a
+ * token quantum, is then charged for that partial service and queued again with what it still
+ * has to produce, so preemption is `charge` + `enqueue`, with no policy code of its own.
+ *
+ * Here: arrivals, each program's progress through its stages and branches, the queue's
+ * bookkeeping (backlog per tenant, queued per class, inversions), and the hosted-API path
+ * (limiter, provider, 429s, retries). Configuration and result types: `sim-types.ts`; the
+ * result's metrics: `sim-summary.ts`.
  *
  * Determinism: an integer-µs virtual clock, an event queue ordered by (time, sequence), and
  * seeded random streams, one per concern. Workload randomness is keyed by program, and failure
@@ -16,169 +20,21 @@
  * No Node built-ins here: the determinism test runs this file inside workerd.
  */
 
-import {
-  nextRetry,
-  type RetryOptions,
-  resolveRetryOptions,
-} from "../../src/kernel/capacity/backoff.js";
-import {
-  type CapacityConfig,
-  CapacityLimiter,
-  type Permit,
-} from "../../src/kernel/capacity/limiter.js";
+import { nextRetry, resolveRetryOptions } from "../../src/kernel/capacity/backoff.js";
+import { CapacityLimiter, type Permit } from "../../src/kernel/capacity/limiter.js";
 import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
-import { IndexedHeap } from "../../src/kernel/scheduler/heap.js";
 import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
-import { type BackendParams, baseLatencyUs, Provider, slowdownFactor } from "./backend.js";
+import { baseLatencyUs, Provider, slowdownFactor } from "./backend.js";
 import { exponential } from "./dist.js";
-import {
-  cachedPromptTokens,
-  callAloneUs,
-  type EngineParams,
-  engineWorkUs,
-  iterationUs,
-} from "./engine.js";
+import { callAloneUs, engineWorkUs } from "./engine.js";
 import { EventQueue, type SimEvent } from "./events.js";
 import { EventHash } from "./hash.js";
-import { fairness, mean, percentile, WindowedSeries } from "./metrics.js";
-import {
-  generateProgram,
-  PROGRAM_KINDS,
-  type ProgramSpec,
-  type StepSpec,
-  type WorkloadParams,
-} from "./workload.js";
-
-export interface BurstModel {
-  tenant: number;
-  /** Arrival rate while on, relative to the tenant's mean rate. */
-  factor: number;
-  meanOnUs: number;
-}
-
-export type ArrivalModel =
-  | {
-      kind: "open";
-      programsPerSec: number;
-      tenantShares: readonly number[];
-      burst: BurstModel | null;
-    }
-  | { kind: "closed"; agents: number; agentTenants: readonly number[] };
-
-export interface ClientParams {
-  /** kernel: CapacityLimiter with pool backoff and jittered retry; naive: resend after a fixed delay. */
-  mode: "kernel" | "naive";
-  /** The limits the client is configured with (may be wrong about the provider's). */
-  limits: CapacityConfig;
-  retry: RetryOptions;
-  /** 429s one call may meet before its program fails (kernel mode). */
-  maxRateLimitRetries: number;
-  naiveRetryDelayMs: number;
-  maxOutputTokens: number;
-}
-
-/** What only the SRPT oracle may ask. */
-export interface Oracle {
-  remainingWorkUs(processId: string): number;
-}
-
-export interface SimConfig {
-  scenario: string;
-  seed: number;
-  /** Offered load ρ (open loop) or number of agents (closed loop); reported as is. */
-  load: number;
-  policy: string;
-  makePolicy: (oracle: Oracle) => SchedPolicy;
-  workload: WorkloadParams;
-  tenantWeights: readonly number[];
-  arrivals: ArrivalModel;
-  /** Arrivals stop at this time; the run then drains. */
-  durationUs: number;
-  /** Programs arriving in [measureFromUs, measureToUs) are measured. */
-  measureFromUs: number;
-  measureToUs: number;
-  backend: BackendParams;
-  client: ClientParams;
-  windowUs: number;
-  /** A run that exceeds this many events is cut short (and says so). */
-  maxEvents: number;
-  /**
-   * Backend model B: run the calls on a self-hosted engine instead of the hosted API (`backend`
-   * and `client` are then unused). `decodeTokenUs` is the engine time per token at a full batch,
-   * what the SRPT oracle counts work in.
-   */
-  engine?: { params: EngineParams; decodeTokenUs: number };
-}
-
-/** What the engine did in a model-B run. */
-export interface EngineStats {
-  iterations: number;
-  /** Time-weighted running sequences while the engine was busy, after warm-up and before arrivals stop. */
-  meanBatch: number;
-  maxBatch: number;
-  /** Share of that steady period with at least one sequence running. */
-  busyShare: number;
-  /** Quanta that ended with tokens still to produce (the sequence went back to the policy). */
-  quantumEnds: number;
-  /** ... of which the policy did not pick again at once: KV dropped, recomputed on resume. */
-  preemptions: number;
-  recomputedTokens: number;
-  /** Boundaries where the policy's pick did not fit the free KV (it waited at the head). */
-  kvStalls: number;
-  peakKvTokens: number;
-}
-
-export interface SimResult {
-  scenario: string;
-  seed: number;
-  policy: string;
-  load: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  tokenLatencyMs: number;
-  /** P95 of program token latency: BENCH-SCHED §7's S1 gate reads this one. */
-  p95TokenLatencyMs: number;
-  throughput: number;
-  jain: number;
-  inversions: number;
-  failureRate: number;
-  overspendTokens: number;
-  eventLogHash: string;
-  extras: {
-    measured: number;
-    completed: number;
-    failed: number;
-    budgetExhausted: number;
-    budgetViolations: number;
-    p99ByClassMs: number[];
-    /** P95 completion per program kind (chat, react, mcts, coding); NaN for none. */
-    p95ByKindMs: number[];
-    /**
-     * P95 of the measured programs' completion time on an idle backend (calls at their idle
-     * latency, tool and approval time as drawn, parallel branches not slowing each other). Every
-     * program takes at least that long, so no policy's p95 can be below it.
-     */
-    p95IsolatedMs: number;
-    /**
-     * P95 over the measured programs of their token latency on an idle backend (isolated
-     * completion time / output tokens): how low p95 token latency could go if no program ever
-     * waited for or shared the backend.
-     */
-    p95IsolatedTokenLatencyMs: number;
-    maxWaitByClassMs: number[];
-    fairWindows: number;
-    maxServiceGap: number;
-    rateLimited: number;
-    retries: number;
-    wastedTokens: number;
-    events: number;
-    makespanS: number;
-    truncated: boolean;
-    /** Model-B runs only. */
-    engine?: EngineStats;
-  };
-}
+import { WindowedSeries } from "./metrics.js";
+import { EngineDriver, type EngineHost } from "./sim-engine.js";
+import { type Call, type Program, type ProgramStatus, US_PER_MS } from "./sim-records.js";
+import { summariseRun } from "./sim-summary.js";
+import type { Oracle, SimConfig, SimResult } from "./sim-types.js";
+import { generateProgram, type ProgramSpec, type StepSpec } from "./workload.js";
 
 enum Kind {
   Arrival = 0,
@@ -189,87 +45,6 @@ enum Kind {
   AgentStart = 5,
   EngineTick = 6,
 }
-
-type Status = "running" | "exited" | "failed" | "budget_exhausted";
-
-interface Program {
-  idx: number;
-  id: string;
-  spec: ProgramSpec;
-  agent: number;
-  arrivalUs: number;
-  endUs: number;
-  status: Status;
-  stage: number;
-  pendingBranches: number;
-  branchStep: number[];
-  spentTokens: number;
-  queued: Set<string>;
-  inFlight: number;
-  remainingWorkUs: number;
-  /** Engine mode: calls admitted so far (the first one only hits the system prompt in cache). */
-  admittedCalls: number;
-  /** Completion time on an idle backend: a lower bound for this program. */
-  isolatedUs: number;
-}
-
-interface Call {
-  prog: Program;
-  branch: number;
-  step: StepSpec;
-  task: SchedTask;
-  attempts: number;
-  rateLimits: number;
-  queuedAtUs: number;
-  permit: Permit | null;
-  grant: number;
-  startUs: number;
-  outputTokens: number;
-  failed: boolean;
-  /** Engine mode: tokens produced so far over all quanta. */
-  generated: number;
-  /** Engine mode: the most this call may produce (its length, cut by the budget's grants). */
-  outputCap: number;
-  /** Engine mode: prompt tokens served from the prefix cache, fixed at first admission. */
-  cachedTokens: number;
-  /** Engine mode: its quantum just ended and its KV is still in place. */
-  resident: boolean;
-  /** Engine mode: preempted; its KV must be recomputed when it resumes. */
-  evicted: boolean;
-}
-
-/** Engine mode: a picked request waiting for KV, and how often later ones went around it. */
-interface Waiting {
-  d: Extract<Decision, { kind: "run" }>;
-  skips: number;
-}
-
-/** A call running on the engine for one quantum. */
-interface Segment {
-  call: Call;
-  taskId: string;
-  /** Iteration count when it joined; it produces one token per iteration from then on. */
-  joinD: number;
-  /** Iteration count at which its quantum (or its output) ends. */
-  endD: number;
-  kvTokens: number;
-  inputTokens: number;
-  startUs: number;
-  order: number;
-}
-
-/** The engine's current run of identical iterations (or a single prefill iteration). */
-interface Stretch {
-  startUs: number;
-  startD: number;
-  iterUs: number;
-  endD: number;
-}
-
-const segmentBefore = (a: Segment, b: Segment) =>
-  a.endD < b.endD || (a.endD === b.endD && a.order < b.order);
-
-const US_PER_MS = 1_000;
 
 /** Runs one simulation to completion. */
 export function runSim(config: SimConfig): SimResult {
@@ -299,12 +74,6 @@ class Simulation {
   private readonly agentRuns: number[] = [];
   /** Picked but waiting for tokens/min: sent before anything else is picked. */
   private head: Extract<Decision, { kind: "run" }> | null = null;
-  /**
-   * Engine mode: picked but waiting for KV, oldest first. With no backfill it holds at most the
-   * head, which blocks admission behind it; with backfill, up to `backfillLookahead` later picks
-   * may be admitted around it.
-   */
-  private readonly room: Waiting[] = [];
   private wakeAtUs = Number.POSITIVE_INFINITY;
   private nowUs = 0;
   private inversions = 0;
@@ -313,37 +82,14 @@ class Simulation {
   private wastedTokens = 0;
   private rateLimitedSeen = 0;
   private eventCount = 0;
-  // Engine mode (model B).
-  private readonly engine: EngineParams | null;
-  private readonly running = new IndexedHeap<Segment>(segmentBefore, (s) => s.taskId);
-  private engineD = 0;
-  private kvUsed = 0;
-  private stretch: Stretch | null = null;
-  private tickGen = 0;
-  private segmentSeq = 0;
-  /** Work was queued since the last boundary: worth cutting a stretch short for. */
-  private engineDirty = false;
-  private lastBoundaryUs = 0;
-  private batchUs = 0;
-  private busyUs = 0;
-  private readonly engineStats: EngineStats = {
-    iterations: 0,
-    meanBatch: 0,
-    maxBatch: 0,
-    busyShare: 0,
-    quantumEnds: 0,
-    preemptions: 0,
-    recomputedTokens: 0,
-    kvStalls: 0,
-    peakKvTokens: 0,
-  };
+  /** Backend model B, when the run has an engine instead of the hosted API. */
+  private readonly engine: EngineDriver | null;
 
   constructor(private readonly c: SimConfig) {
     const oracle: Oracle = {
       remainingWorkUs: (id) => this.byId.get(id)?.remainingWorkUs ?? 0,
     };
     this.policy = c.makePolicy(oracle);
-    this.engine = c.engine?.params ?? null;
     this.jitter = createRng(deriveSeed(c.seed, "jitter"));
     this.failSeed = deriveSeed(c.seed, "failures");
     const limits =
@@ -360,6 +106,33 @@ class Simulation {
     this.backlogSinceUs = new Array(tenants).fill(0);
     this.service = new WindowedSeries(tenants, c.windowUs);
     this.backlog = new WindowedSeries(tenants, c.windowUs);
+    this.engine = c.engine
+      ? new EngineDriver(
+          this.engineHost(),
+          c.engine.params,
+          c.engine.decodeTokenUs,
+          c.client.maxOutputTokens,
+          { fromUs: c.measureFromUs, toUs: c.durationUs },
+        )
+      : null;
+  }
+
+  /** What the engine driver may do to the run: the same steps the hosted-API path takes. */
+  private engineHost(): EngineHost {
+    return {
+      policy: this.policy,
+      hash: this.hash,
+      nowUs: () => this.nowUs,
+      scheduleTick: (atUs, generation) => this.events.push(atUs, Kind.EngineTick, generation),
+      pickNext: (nowMs) => this.pickNext(nowMs),
+      call: (taskId) => this.calls.get(taskId),
+      leftQueue: (task) => this.dequeued(task),
+      waited: (priority, waitUs) => this.waited(priority, waitUs),
+      served: (tenant, weighted, fromUs, toUs) => this.service.add(tenant, weighted, fromUs, toUs),
+      discard: (call, used) => this.discard(call, used),
+      finished: (call) => this.finished(call),
+      requeue: (call) => this.enqueue(call),
+    };
   }
 
   run(): SimResult {
@@ -414,7 +187,7 @@ class Simulation {
         if (e.timeUs >= this.wakeAtUs) this.wakeAtUs = Number.POSITIVE_INFINITY;
         break;
       case Kind.EngineTick:
-        if (e.a === this.tickGen && this.stretch) this.engineBoundary();
+        this.engine?.tick(e.a);
         break;
     }
     this.dispatch();
@@ -517,7 +290,7 @@ class Simulation {
 
   /** Critical path of a program with every call at its idle-backend latency. */
   private isolatedUs(spec: ProgramSpec): number {
-    const engine = this.engine;
+    const engine = this.c.engine?.params;
     let total = 0;
     let first = true;
     for (const stage of spec.stages) {
@@ -628,7 +401,7 @@ class Simulation {
     if (prog.pendingBranches === 0) this.startStage(prog, prog.stage + 1);
   }
 
-  private endProgram(prog: Program, status: Exclude<Status, "running">): void {
+  private endProgram(prog: Program, status: Exclude<ProgramStatus, "running">): void {
     if (prog.status !== "running") return;
     prog.status = status;
     prog.endUs = this.nowUs;
@@ -642,12 +415,7 @@ class Simulation {
       this.unpick(this.head.task);
       this.head = null;
     }
-    for (let i = this.room.length - 1; i >= 0; i--) {
-      const task = (this.room[i] as Waiting).d.task;
-      if (task.processId !== prog.id) continue;
-      this.unpick(task);
-      this.room.splice(i, 1);
-    }
+    for (const task of this.engine?.dropWaiting(prog.id) ?? []) this.unpick(task);
     if (prog.inFlight === 0) this.retire(prog);
     if (prog.agent >= 0 && this.nowUs < this.c.durationUs) {
       this.events.push(this.nowUs, Kind.AgentStart, prog.agent);
@@ -656,7 +424,7 @@ class Simulation {
 
   /** Picked but not yet sent or admitted. */
   private isPicked(taskId: string): boolean {
-    return this.head?.task.taskId === taskId || this.room.some((w) => w.d.task.taskId === taskId);
+    return this.head?.task.taskId === taskId || (this.engine?.isWaiting(taskId) ?? false);
   }
 
   /** A picked request of an ended program: give back what the pick reserved. */
@@ -691,7 +459,7 @@ class Simulation {
     prog.queued.add(call.task.taskId);
     this.queuedByClass[call.task.priority] = (this.queuedByClass[call.task.priority] as number) + 1;
     this.backlogUp(prog.spec.tenant);
-    this.engineDirty = true;
+    this.engine?.queued();
   }
 
   /** Bookkeeping for a request that left the queue (picked or removed). */
@@ -719,7 +487,7 @@ class Simulation {
 
   private dispatch(): void {
     if (this.engine) {
-      this.engineKick();
+      this.engine.kick();
       return;
     }
     for (;;) {
@@ -730,18 +498,9 @@ class Simulation {
           this.wakeAt(free.retryAtMs);
           return;
         }
-        const d = this.policy.pick(nowMs);
+        const d = this.pickNext(nowMs);
         if (!d) return;
-        this.hash.int(this.byId.get(d.task.processId)?.idx ?? -1);
-        this.hash.int(d.task.enqueuedAtMs);
-        if (d.kind === "end") {
-          this.dequeued(d.task);
-          this.calls.delete(d.task.taskId);
-          const prog = this.byId.get(d.task.processId);
-          if (prog) this.endProgram(prog, "budget_exhausted");
-          continue;
-        }
-        this.countInversion(d.task.priority);
+        if (d.kind === "end") continue;
         // The head stays counted as queued (for backlog) until it is sent.
         this.head = d;
       }
@@ -755,6 +514,26 @@ class Simulation {
       this.dequeued(d.task);
       this.send(d.task, d.maxOutputTokens, acquired.permit);
     }
+  }
+
+  /**
+   * The policy's next decision, with what every pick needs: the event log records it, an `end`
+   * ends its program, a `run` is checked for a priority inversion.
+   */
+  private pickNext(nowMs: number): Decision | null {
+    const d = this.policy.pick(nowMs);
+    if (!d) return null;
+    this.hash.int(this.byId.get(d.task.processId)?.idx ?? -1);
+    this.hash.int(d.task.enqueuedAtMs);
+    if (d.kind === "end") {
+      this.dequeued(d.task);
+      this.calls.delete(d.task.taskId);
+      const prog = this.byId.get(d.task.processId);
+      if (prog) this.endProgram(prog, "budget_exhausted");
+      return d;
+    }
+    this.countInversion(d.task.priority);
+    return d;
   }
 
   private countInversion(priority: number): void {
@@ -780,9 +559,7 @@ class Simulation {
     const call = this.calls.get(task.taskId) as Call;
     const prog = call.prog;
     const nowMs = this.nowMs();
-    const waitUs = this.nowUs - call.queuedAtUs;
-    if (waitUs > (this.maxWaitByClassUs[task.priority] as number))
-      this.maxWaitByClassUs[task.priority] = waitUs;
+    this.waited(task.priority, this.nowUs - call.queuedAtUs);
     call.attempts++;
     const answer = this.provider.admit(task.inputTokens, nowMs);
     if (!answer.ok) {
@@ -834,6 +611,11 @@ class Simulation {
     this.events.push(this.nowUs + durationUs, Kind.CallEnd, prog.idx, call);
   }
 
+  private waited(priority: number, waitUs: number): void {
+    if (waitUs > (this.maxWaitByClassUs[priority] as number))
+      this.maxWaitByClassUs[priority] = waitUs;
+  }
+
   private retryNaive(call: Call): void {
     if (call.attempts >= this.retryOptions.maxAttempts) {
       this.calls.delete(call.task.taskId);
@@ -868,15 +650,12 @@ class Simulation {
     call.permit = null;
 
     if (prog.status !== "running") {
-      this.wastedTokens += used;
-      this.calls.delete(call.task.taskId);
-      if (prog.inFlight === 0) this.retire(prog);
+      this.discard(call, used);
       return;
     }
     if (!call.failed) {
       this.limiter.onSuccess();
-      this.calls.delete(call.task.taskId);
-      this.stepDone(call);
+      this.finished(call);
       return;
     }
     this.wastedTokens += used;
@@ -896,327 +675,38 @@ class Simulation {
     this.events.push(this.nowUs + decision.delayMs * US_PER_MS, Kind.Retry, prog.idx, call);
   }
 
-  // ── Backend model B: the engine's batch, chosen by the policy ─────────────────────────
-
-  /** After any event: start an idle engine, or end the current stretch at the next boundary. */
-  private engineKick(): void {
-    const p = this.engine as EngineParams;
-    const s = this.stretch;
-    if (!s) {
-      if (this.room.length > 0 || this.policy.size() > 0) this.engineBoundary();
-      return;
-    }
-    // New work can only join at an iteration boundary, and only if there is room for it (and,
-    // with a head waiting for KV, only if it may go around it).
-    if (!this.engineDirty || this.room.length > p.backfillLookahead) return;
-    if (this.running.size >= p.maxBatch) return;
-    if (this.kvUsed >= p.kvCapacityTokens) return;
-    const next = Math.max(1, Math.ceil((this.nowUs - s.startUs) / s.iterUs));
-    if (s.startD + next >= s.endD) return;
-    this.scheduleTick(s, next);
+  /** A call of a program that already ended came back: its tokens were wasted. */
+  private discard(call: Call, usedTokens: number): void {
+    this.wastedTokens += usedTokens;
+    this.calls.delete(call.task.taskId);
+    if (call.prog.inFlight === 0) this.retire(call.prog);
   }
 
-  private scheduleTick(s: Stretch, iterations: number): void {
-    s.endD = s.startD + iterations;
-    this.tickGen++;
-    this.events.push(s.startUs + iterations * s.iterUs, Kind.EngineTick, this.tickGen);
-  }
-
-  /**
-   * An iteration boundary: account the iterations run, settle the sequences whose output or
-   * quantum ended (the latter go back to the policy), let the policy fill the batch, drop the
-   * KV of preempted sequences, and time the next iteration(s).
-   */
-  private engineBoundary(): void {
-    const p = this.engine as EngineParams;
-    const st = this.engineStats;
-    const nowMs = this.nowMs();
-    // Batch statistics cover the steady part of the run: after warm-up, while arrivals go on.
-    const elapsed =
-      Math.min(this.nowUs, this.c.durationUs) - Math.max(this.lastBoundaryUs, this.c.measureFromUs);
-    if (elapsed > 0) {
-      this.batchUs += this.running.size * elapsed;
-      if (this.running.size > 0) this.busyUs += elapsed;
-    }
-    this.lastBoundaryUs = this.nowUs;
-    if (this.stretch) {
-      this.engineD = this.stretch.endD;
-      st.iterations += this.stretch.endD - this.stretch.startD;
-      this.stretch = null;
-    }
-
-    const released: Call[] = [];
-    for (
-      let seg = this.running.peek();
-      seg && seg.endD <= this.engineD;
-      seg = this.running.peek()
-    ) {
-      this.running.pop();
-      this.segmentEnded(seg, released, nowMs);
-    }
-
-    let prefillTokens = 0;
-    let prefilling = 0;
-    // Candidates in the order picked: the room first (oldest first), then new picks.
-    let i = 0;
-    while (this.running.size < p.maxBatch) {
-      // Nothing more goes around a head that has been bypassed too often: it is next.
-      if (i > 0 && (this.room[0] as Waiting).skips >= p.backfillMaxSkips) break;
-      let w = this.room[i];
-      if (!w) {
-        // Pick more only while the room has space.
-        if (this.room.length > p.backfillLookahead) break;
-        const picked = this.policy.pick(nowMs);
-        if (!picked) break;
-        this.hash.int(this.byId.get(picked.task.processId)?.idx ?? -1);
-        this.hash.int(picked.task.enqueuedAtMs);
-        if (picked.kind === "end") {
-          this.dequeued(picked.task);
-          this.calls.delete(picked.task.taskId);
-          const prog = this.byId.get(picked.task.processId);
-          if (prog) this.endProgram(prog, "budget_exhausted");
-          i = 0;
-          continue;
-        }
-        this.countInversion(picked.task.priority);
-        w = { d: picked, skips: 0 };
-        this.room.push(w);
-      }
-      const d = w.d;
-      const call = this.calls.get(d.task.taskId) as Call;
-      const cap =
-        call.generated === 0
-          ? Math.min(call.step.decodeTokens, d.maxOutputTokens)
-          : Math.min(call.outputCap, call.generated + d.maxOutputTokens);
-      const tokens = Math.max(1, Math.min(p.quantumTokens, cap - call.generated));
-      const kv = call.step.prefillTokens + call.generated + tokens;
-      if (this.running.size > 0 && kv > p.kvCapacityTokens - this.kvUsed) {
-        // It waits for KV: at the head it blocks admission behind it, as an engine's FCFS
-        // admission does, unless the engine backfills around it.
-        st.kvStalls++;
-        i++;
-        continue;
-      }
-      this.room.splice(i, 1);
-      if (i > 0) (this.room[0] as Waiting).skips++;
-      this.dequeued(d.task);
-      call.outputCap = Math.max(cap, call.generated + 1);
-      const prefill = this.admit(call, d.task, tokens, kv);
-      if (prefill > 0) {
-        prefillTokens += prefill;
-        prefilling++;
-      }
-    }
-    for (const call of released) {
-      if (!call.resident || this.calls.get(call.task.taskId) !== call) continue;
-      // Its quantum ended and the policy chose others: preempted, its KV is gone.
-      call.resident = false;
-      call.evicted = true;
-      st.preemptions++;
-    }
-    this.engineDirty = false;
-
-    const n = this.running.size;
-    st.maxBatch = Math.max(st.maxBatch, n);
-    st.peakKvTokens = Math.max(st.peakKvTokens, this.kvUsed);
-    this.hash.int(n);
-    this.hash.int(this.kvUsed);
-    if (n === 0) return; // idle until work is queued
-    const first = this.running.peek() as Segment;
-    const s: Stretch = {
-      startUs: this.nowUs,
-      startD: this.engineD,
-      iterUs: iterationUs(p, n - prefilling, prefillTokens),
-      endD: this.engineD,
-    };
-    this.stretch = s;
-    // A prefill iteration is timed alone; after it the batch decodes in identical iterations.
-    this.scheduleTick(s, prefillTokens > 0 ? 1 : first.endD - this.engineD);
-  }
-
-  /** Puts a picked call into the batch for one quantum; returns the prompt tokens it prefills. */
-  private admit(call: Call, task: SchedTask, tokens: number, kv: number): number {
-    const prog = call.prog;
-    const waitUs = this.nowUs - call.queuedAtUs;
-    if (waitUs > (this.maxWaitByClassUs[task.priority] as number))
-      this.maxWaitByClassUs[task.priority] = waitUs;
-    const p = this.engine as EngineParams;
-    let prefill = 0;
-    if (call.resident) {
-      // Picked again as its quantum ended: it keeps decoding with its KV.
-    } else if (call.generated === 0) {
-      call.cachedTokens = cachedPromptTokens(p, call.step.prefillTokens, prog.admittedCalls === 0);
-      prog.admittedCalls++;
-      prefill = call.step.prefillTokens - call.cachedTokens;
-      prog.remainingWorkUs -= prefill * p.perPrefillTokenUs;
-    } else {
-      prefill = call.step.prefillTokens - call.cachedTokens + call.generated;
-      this.engineStats.recomputedTokens += prefill;
-    }
-    call.resident = false;
-    call.evicted = false;
-    const seg: Segment = {
-      call,
-      taskId: task.taskId,
-      joinD: this.engineD,
-      endD: this.engineD + tokens,
-      kvTokens: kv,
-      inputTokens: task.inputTokens,
-      startUs: this.nowUs,
-      order: this.segmentSeq++,
-    };
-    this.running.push(seg);
-    this.kvUsed += kv;
-    prog.inFlight++;
-    this.hash.int(prog.idx);
-    this.hash.int(tokens);
-    this.hash.int(prefill);
-    return prefill;
-  }
-
-  /** A running quantum ended at this boundary: charge it, then finish the call or re-queue it. */
-  private segmentEnded(seg: Segment, released: Call[], nowMs: number): void {
-    const call = seg.call;
-    const prog = call.prog;
-    const produced = seg.endD - seg.joinD;
-    this.kvUsed -= seg.kvTokens;
-    call.generated += produced;
-    prog.inFlight--;
-    const used = seg.inputTokens + produced;
-    prog.spentTokens += used;
-    prog.remainingWorkUs -= produced * (this.c.engine?.decodeTokenUs ?? 0);
-    const runMs = Math.round((this.nowUs - seg.startUs) / US_PER_MS);
-    this.policy.charge(
-      call.task,
-      { inputTokens: seg.inputTokens, outputTokens: produced, runMs },
-      nowMs,
-    );
-    this.service.add(prog.spec.tenant, seg.inputTokens + 2 * produced, seg.startUs, this.nowUs);
-    if (prog.status !== "running") {
-      this.wastedTokens += used;
-      this.calls.delete(call.task.taskId);
-      if (prog.inFlight === 0) this.retire(prog);
-      return;
-    }
-    if (call.generated >= call.outputCap) {
-      call.outputTokens = call.generated;
-      this.calls.delete(call.task.taskId);
-      this.stepDone(call);
-      return;
-    }
-    // Quantum over with tokens to go: back to the policy, as the rest of the same request.
-    this.engineStats.quantumEnds++;
-    call.task = {
-      ...call.task,
-      inputTokens: 0,
-      maxOutputTokens: Math.max(1, this.c.client.maxOutputTokens - call.generated),
-    };
-    call.resident = true;
-    released.push(call);
-    this.enqueue(call);
+  private finished(call: Call): void {
+    this.calls.delete(call.task.taskId);
+    this.stepDone(call);
   }
 
   // ── Results ─────────────────────────────────────────────────────────────────────────────
 
   private summarise(truncated: boolean): SimResult {
-    const c = this.c;
-    const measured = this.programs.filter(
-      (p) => p.arrivalUs >= c.measureFromUs && p.arrivalUs < c.measureToUs,
-    );
-    const completed = measured.filter((p) => p.status === "exited");
-    const jctMs = completed.map((p) => (p.endUs - p.arrivalUs) / US_PER_MS);
-    const jct = (p: Program) => (p.endUs - p.arrivalUs) / US_PER_MS;
-    const p95ByKindMs = PROGRAM_KINDS.map((kind) =>
-      round(percentile(completed.filter((p) => p.spec.kind === kind).map(jct), 0.95), 1),
-    );
-    const p95IsolatedMs = percentile(
-      completed.map((p) => p.isolatedUs / US_PER_MS),
-      0.95,
-    );
-    const p95IsolatedTokenLatencyMs = percentile(
-      completed.map((p) => p.isolatedUs / US_PER_MS / Math.max(1, p.spec.outputTokens)),
-      0.95,
-    );
-    const tokenLatency = completed.map(
-      (p) => (p.endUs - p.arrivalUs) / US_PER_MS / Math.max(1, p.spec.outputTokens),
-    );
-    const failed = measured.filter((p) => p.status === "failed").length;
-    const exhausted = measured.filter((p) => p.status === "budget_exhausted").length;
-    let overspend = 0;
-    let violations = 0;
-    for (const p of this.programs) {
-      const over = p.spentTokens - p.spec.budgetTokens;
-      if (over > 0) {
-        violations++;
-        overspend = Math.max(overspend, over);
-      }
-    }
-    const p99ByClassMs = [0, 1, 2].map((k) =>
-      percentile(
-        completed
-          .filter((p) => p.spec.priority === k)
-          .map((p) => (p.endUs - p.arrivalUs) / US_PER_MS),
-        0.99,
-      ),
-    );
-    const makespanUs = Math.max(1, ...this.programs.map((p) => p.endUs));
-    const allCompleted = this.programs.filter((p) => p.status === "exited").length;
-    const fair = fairness(this.service, this.backlog, c.tenantWeights);
-    const ended = completed.length + failed;
-    const result: SimResult = {
-      scenario: c.scenario,
-      seed: c.seed,
-      policy: c.policy,
-      load: c.load,
-      p50Ms: round(percentile(jctMs, 0.5), 1),
-      p95Ms: round(percentile(jctMs, 0.95), 1),
-      p99Ms: round(percentile(jctMs, 0.99), 1),
-      tokenLatencyMs: round(mean(tokenLatency), 3),
-      p95TokenLatencyMs: round(percentile(tokenLatency, 0.95), 3),
-      throughput: round((allCompleted / makespanUs) * 60_000_000, 3),
-      jain: round(fair.jain, 4),
+    const result = summariseRun({
+      config: this.c,
+      programs: this.programs,
       inversions: this.inversions,
-      failureRate: round(ended === 0 ? 0 : failed / ended, 4),
-      overspendTokens: overspend,
-      eventLogHash: "",
-      extras: {
-        measured: measured.length,
-        completed: completed.length,
-        failed,
-        budgetExhausted: exhausted,
-        budgetViolations: violations,
-        p99ByClassMs: p99ByClassMs.map((v) => round(v, 1)),
-        p95ByKindMs,
-        p95IsolatedMs: round(p95IsolatedMs, 1),
-        p95IsolatedTokenLatencyMs: round(p95IsolatedTokenLatencyMs, 3),
-        maxWaitByClassMs: this.maxWaitByClassUs.map((v) => round(v / US_PER_MS, 1)),
-        fairWindows: fair.windows,
-        maxServiceGap: round(fair.maxServiceGap, 1),
-        rateLimited: this.rateLimitedSeen,
-        retries: this.retries,
-        wastedTokens: this.wastedTokens,
-        events: this.eventCount,
-        makespanS: round(makespanUs / 1_000_000, 1),
-        truncated,
-      },
-    };
-    if (this.engine) {
-      const st = this.engineStats;
-      result.extras.engine = {
-        ...st,
-        meanBatch: round(this.busyUs === 0 ? 0 : this.batchUs / this.busyUs, 2),
-        busyShare: round(this.busyUs / Math.max(1, c.durationUs - c.measureFromUs), 4),
-      };
-    }
+      maxWaitByClassUs: this.maxWaitByClassUs,
+      service: this.service,
+      backlog: this.backlog,
+      retries: this.retries,
+      wastedTokens: this.wastedTokens,
+      rateLimited: this.rateLimitedSeen,
+      events: this.eventCount,
+      truncated,
+      engine: this.engine?.summary() ?? null,
+    });
     // Every reported number is folded in too, so no metric can change with the hash unchanged.
     this.hash.text(JSON.stringify(result));
     result.eventLogHash = this.hash.digest();
     return result;
   }
-}
-
-function round(x: number, digits: number): number {
-  if (!Number.isFinite(x)) return x;
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -7,7 +7,7 @@
 import { sealState } from "../../src/kernel/scheduler/common.js";
 import { HeapQueuePolicy } from "../../src/kernel/scheduler/heap-queue.js";
 import type { EnqueueResult, PolicyState, SchedTask } from "../../src/kernel/scheduler/types.js";
-import type { Oracle } from "./sim.js";
+import type { Oracle } from "./sim-types.js";
 
 interface Entry {
   task: SchedTask;

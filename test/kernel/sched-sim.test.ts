@@ -4,7 +4,8 @@ import { measureDecisionCosts, QueuedPool } from "../../bench/sched/cost";
 import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
 import { meanCi95 } from "../../bench/sched/metrics";
 import { summariseGate } from "../../bench/sched/seeds";
-import { runSim, type SimConfig, type SimResult } from "../../bench/sched/sim";
+import { runSim } from "../../bench/sched/sim";
+import type { SimConfig, SimResult } from "../../bench/sched/sim-types";
 import { generateProgram, WORKLOAD_LIMITS } from "../../bench/sched/workload";
 import { createPolicy, POLICY_NAMES } from "../../src/kernel/scheduler";
 
