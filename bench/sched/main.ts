@@ -23,9 +23,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_POLICY } from "../../src/kernel/scheduler/registry.js";
 import { type CostResult, measureDecisionCosts, QUEUED_PROCESSES } from "./cost.js";
+import { meanCi95 } from "./metrics.js";
 import { type BenchPolicy, benchPolicies } from "./policies.js";
 import {
   type Case,
+  type ClientBaseline,
   SCENARIOS,
   type Scenario,
   TENANT_WEIGHT_MAP,
@@ -48,11 +50,15 @@ const BUDGET_LAYER_POLICIES = new Set([
 ]);
 /** The stack a pool runs unless told otherwise: BENCH-SCHED §7's "default policy stack". */
 const STACK = DEFAULT_POLICY;
-const NAIVE_LABEL = "fcfs+naive-retry";
 /** The S1 variants (one per backend shape) that the p95 target is read from. */
 const S1_PREFIX = "mixed-";
 const TARGET_LOAD = 0.8;
 const TARGET_RATIO = 0.6;
+/** S6: lanes released after each call (the kernel) against held through tool waits. */
+const STALLS = "stalls";
+const HOLD_SUFFIX = "+hold-lanes";
+/** The S7 offline-batch scenarios, read for makespan. */
+const BATCH_PREFIX = "batch-";
 /** BENCH-SCHED §7: the default stack within 1.2× of PLAS. */
 const PLAS_SLACK = 1.2;
 
@@ -153,10 +159,33 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function runCase(c: Case, seed: number, p: BenchPolicy, naive: boolean): SimResult {
-  const config = { ...c.config, seed, policy: naive ? NAIVE_LABEL : p.label, makePolicy: p.make };
-  if (naive) config.client = { ...config.client, mode: "naive" };
-  return runSim(config);
+/** One run: a policy with the case's client, or a baseline's policy with its own client. */
+interface Run {
+  policy: BenchPolicy;
+  baseline: ClientBaseline | null;
+}
+
+function runCase(c: Case, seed: number, run: Run): SimResult {
+  const { policy, baseline } = run;
+  return runSim({
+    ...c.config,
+    seed,
+    policy: baseline?.label ?? policy.label,
+    makePolicy: policy.make,
+    client: { ...c.config.client, ...baseline?.client },
+  });
+}
+
+/** The policies, then each baseline of the case with the policy it names. */
+function runsOf(c: Case, policies: BenchPolicy[]): Run[] {
+  const runs: Run[] = policies.map((policy) => ({ policy, baseline: null }));
+  for (const baseline of c.baselines) {
+    const policy = policies.find((p) => p.label === baseline.policy);
+    if (!policy)
+      throw new Error(`baseline ${baseline.label} names unknown policy ${baseline.policy}`);
+    runs.push({ policy, baseline });
+  }
+  return runs;
 }
 
 function toRow(r: SimResult, decisionUs: number | null): Row {
@@ -164,9 +193,26 @@ function toRow(r: SimResult, decisionUs: number | null): Row {
   return { ...metrics, decisionUs, extras };
 }
 
-/** Scenario-specific columns after the common ones. */
-function extraColumns(scenario: string): { header: string; cell: (r: SimResult) => string }[] {
+/** Scenario-specific columns after the common ones; `results` are the scenario's rows. */
+function extraColumns(
+  scenario: string,
+  results: SimResult[],
+): { header: string; cell: (r: SimResult) => string }[] {
   const s = (ms: number | undefined) => fmt((ms ?? Number.NaN) / 1_000, 0);
+  if (scenario.startsWith(BATCH_PREFIX)) {
+    const fcfsMakespan = (r: SimResult) =>
+      results.find((x) => x.policy === "fcfs" && x.load === r.load)?.extras.makespanS;
+    return [
+      { header: "makespan s", cell: (r) => fmt(r.extras.makespanS, 0) },
+      {
+        header: "makespan/fcfs",
+        cell: (r) => fmt(r.extras.makespanS / (fcfsMakespan(r) ?? Number.NaN), 3),
+      },
+      { header: "batch", cell: (r) => fmt(r.extras.engine?.meanBatch, 1) },
+      { header: "preempt", cell: (r) => String(r.extras.engine?.preemptions ?? "-") },
+      { header: "recomputed ktok", cell: (r) => s(r.extras.engine?.recomputedTokens) },
+    ];
+  }
   if (scenario.startsWith(S1_PREFIX)) {
     const common = [
       { header: "p95 tok-lat", cell: (r: SimResult) => fmt(r.p95TokenLatencyMs, 1) },
@@ -186,6 +232,16 @@ function extraColumns(scenario: string): { header: string; cell: (r: SimResult) 
     ];
   }
   switch (scenario) {
+    case STALLS:
+      return [
+        { header: "p95 tok-lat", cell: (r) => fmt(r.p95TokenLatencyMs, 1) },
+        { header: "floor s", cell: (r) => fmt(r.extras.p95IsolatedMs / 1_000) },
+        { header: "lane-h", cell: (r) => fmt((r.extras.lanes?.heldS ?? Number.NaN) / 3_600, 0) },
+        {
+          header: "lane waste %",
+          cell: (r) => fmt((r.extras.lanes?.wasteShare ?? Number.NaN) * 100, 1),
+        },
+      ];
     case "noisy":
       return [
         { header: "fair-win", cell: (r) => String(r.extras.fairWindows) },
@@ -216,7 +272,7 @@ function extraColumns(scenario: string): { header: string; cell: (r: SimResult) 
 function scenarioTable(scenario: Scenario, results: SimResult[]): string {
   const fcfsP95 = new Map<number, number>();
   for (const r of results) if (r.policy === "fcfs") fcfsP95.set(r.load, r.p95Ms);
-  const extra = extraColumns(scenario.name);
+  const extra = extraColumns(scenario.name, results);
   const headers = [
     "load",
     "policy",
@@ -433,6 +489,78 @@ function multiSeedTargets(results: SimResult[]): string[] {
   return lines;
 }
 
+/**
+ * S6, per load: what holding lanes through tool waits costs, for each policy run both ways:
+ * the share of lane-time wasted, and p95 completion and token latency held against released
+ * (mean over seeds of the per-seed ratio when there are several).
+ */
+function stallsFindings(results: SimResult[]): string[] {
+  const lines: string[] = [];
+  const rows = results.filter((r) => r.scenario === STALLS);
+  for (const load of [...new Set(rows.map((r) => r.load))]) {
+    const at = rows.filter((r) => r.load === load);
+    const parts: string[] = [];
+    for (const held of at.filter((r) => r.policy.endsWith(HOLD_SUFFIX))) {
+      const label = held.policy.slice(0, -HOLD_SUFFIX.length);
+      const released = at.find((r) => r.policy === label && r.seed === held.seed);
+      if (!released || held.seed !== at[0]?.seed) continue;
+      const pairs = at
+        .filter((r) => r.policy === held.policy)
+        .map((h) => [h, at.find((r) => r.policy === label && r.seed === h.seed) as SimResult]);
+      const ratio = (metric: (r: SimResult) => number) =>
+        pairs.reduce((a, [h, r]) => a + metric(h as SimResult) / metric(r as SimResult), 0) /
+        pairs.length;
+      parts.push(
+        `${label}: p95 completion ${x2(ratio((r) => r.p95Ms))}, p95 token latency ${x2(ratio((r) => r.p95TokenLatencyMs))}, lane waste ${fmt((held.extras.lanes?.wasteShare ?? Number.NaN) * 100, 1)}%`,
+      );
+    }
+    if (parts.length > 0)
+      lines.push(
+        `S6 stalls @ ${load * 100}% load, lanes held through tool waits vs released after each call: ${parts.join("; ")}`,
+      );
+  }
+  return lines;
+}
+
+/**
+ * S7 offline batch, per engine and batch size: each policy's makespan over FCFS's on the same
+ * seed, as the mean (± 95% CI with several seeds) and the worst seed, for the best and worst
+ * kernel policy, and the best p50 completion. BENCH-SCHED quotes Autellix's −10–40% makespan;
+ * it is a comparison, not a gate.
+ */
+function batchFindings(results: SimResult[]): string[] {
+  const lines: string[] = [];
+  const batch = results.filter((r) => r.scenario.startsWith(BATCH_PREFIX));
+  for (const key of new Set(batch.map((r) => `${r.scenario}|${r.load}`))) {
+    const rows = batch.filter((r) => `${r.scenario}|${r.load}` === key);
+    const fcfsBySeed = new Map(rows.filter((r) => r.policy === "fcfs").map((r) => [r.seed, r]));
+    const ratios = (label: string, metric: (r: SimResult) => number) => {
+      const perSeed = rows
+        .filter((r) => r.policy === label && fcfsBySeed.has(r.seed))
+        .map((r) => metric(r) / metric(fcfsBySeed.get(r.seed) as SimResult));
+      return { ...meanCi95(perSeed), worst: Math.max(...perSeed), n: perSeed.length };
+    };
+    const span = (r: SimResult) => r.extras.makespanS;
+    const labels = [...new Set(rows.map((r) => r.policy))].filter(
+      (l) => l !== "fcfs" && l !== "srpt-oracle",
+    );
+    const spans = labels.map((l) => ({ label: l, ...ratios(l, span) }));
+    const best = spans.reduce((a, b) => (b.mean < a.mean ? b : a));
+    const worst = spans.reduce((a, b) => (b.mean > a.mean ? b : a));
+    const p50 = labels
+      .map((l) => ({ label: l, ...ratios(l, (r) => r.p50Ms) }))
+      .reduce((a, b) => (b.mean < a.mean ? b : a));
+    const show = (r: { mean: number; halfWidth: number; worst: number; n: number }) =>
+      r.n > 1 ? `${fmt(r.mean, 2)} ± ${fmt(r.halfWidth, 2)}× (worst ${x2(r.worst)})` : x2(r.mean);
+    const fcfsMean = [...fcfsBySeed.values()].reduce((a, r) => a + span(r), 0) / fcfsBySeed.size;
+    const [scenario, n] = key.split("|");
+    lines.push(
+      `S7 offline batch, ${scenario} N=${n}${fcfsBySeed.size > 1 ? `, ${fcfsBySeed.size} seeds` : ""}: makespan FCFS ${fmt(fcfsMean, 0)} s${fcfsBySeed.size > 1 ? " (mean)" : ""}; best ${best.label} ${show(best)}, worst ${worst.label} ${show(worst)}; p50 completion best ${p50.label} ${show(p50)} FCFS`,
+    );
+  }
+  return lines;
+}
+
 function targets(results: SimResult[], costs: Map<string, CostResult> | null): string[] {
   const seeds = new Set(results.map((r) => r.seed)).size;
   const lines: string[] = [
@@ -456,6 +584,7 @@ function targets(results: SimResult[], costs: Map<string, CostResult> | null): s
   } else {
     lines.push("noisy neighbour: not run");
   }
+  lines.push(...stallsFindings(results), ...batchFindings(results));
   const layered = results.filter((r) => BUDGET_LAYER_POLICIES.has(r.policy));
   if (layered.length > 0) {
     const worst = layered.reduce((a, b) => (b.overspendTokens > a.overspendTokens ? b : a));
@@ -540,12 +669,10 @@ function main(): void {
     for (const seed of args.seeds) {
       const results: SimResult[] = [];
       for (const c of cases) {
-        const runs: [BenchPolicy, boolean][] = policies.map((p) => [p, false]);
-        if (c.naiveBaseline) runs.push([policies[0] as BenchPolicy, true]);
-        for (const [p, naive] of runs) {
-          const r = runCase(c, seed, p, naive);
+        for (const run of runsOf(c, policies)) {
+          const r = runCase(c, seed, run);
           if (args.verify) {
-            const again = runCase(c, seed, p, naive);
+            const again = runCase(c, seed, run);
             if (JSON.stringify(again) !== JSON.stringify(r)) {
               mismatches++;
               process.stderr.write(
@@ -554,7 +681,7 @@ function main(): void {
             }
           }
           results.push(r);
-          rows.push(toRow(r, costs?.get(p.label)?.pickUs ?? null));
+          rows.push(toRow(r, costs?.get(run.policy.label)?.pickUs ?? null));
         }
       }
       all.push(...results);

@@ -12,6 +12,7 @@
  * hosted API, with the stalls.
  */
 
+import { DEFAULT_POLICY } from "../../src/kernel/scheduler/registry.js";
 import { type BackendParams, DEFAULT_BACKEND } from "./backend.js";
 import {
   DEFAULT_ENGINE,
@@ -41,8 +42,17 @@ const PRIORITY_SHARES = [0.2, 0.6, 0.2];
 export interface Case {
   load: number;
   config: Omit<SimConfig, "seed" | "policy" | "makePolicy">;
-  /** Extra client stacks to run with FCFS only (the storm's uncoordinated baseline). */
-  naiveBaseline: boolean;
+  /** Client stacks other than the kernel's, each run with one policy beside the others. */
+  baselines: ClientBaseline[];
+}
+
+/** A client stack other than the kernel's, run as a baseline (S4's naive retries, S6's held lanes). */
+export interface ClientBaseline {
+  /** The row's policy label, e.g. "fcfs+naive-retry". */
+  label: string;
+  /** The bench label of the policy it runs. */
+  policy: string;
+  client: Partial<ClientParams>;
 }
 
 export interface Scenario {
@@ -214,7 +224,7 @@ function openCase(
   );
   return {
     load: rho,
-    naiveBaseline: false,
+    baselines: [],
     config: { ...config, backend, client: kernelClient(backend) },
   };
 }
@@ -244,7 +254,7 @@ function engineCase(
   );
   return {
     load: rho,
-    naiveBaseline: false,
+    baselines: [],
     config: { ...config, engine: { params: engine, decodeTokenUs: cap.decodeTokenUs } },
   };
 }
@@ -285,6 +295,70 @@ const BACKFILL_ENGINE: EngineParams = {
   backfillLookahead: 8,
   backfillMaxSkips: 64,
 };
+
+/**
+ * S7 offline batch: `programs` S1 programs submitted at t = 0 to an engine; `load` is the
+ * program count. Every program is measured; the run ends when the last one does (makespan).
+ * The horizon only bounds the engine's batch statistics, which cover the whole run.
+ */
+function batchCase(scenario: string, programs: number, engine: EngineParams): Case {
+  const s1 = s1Workload(S1_MIX);
+  const cap = calibratedEngine(s1, engine);
+  const horizonUs = 48 * 60 * MIN;
+  return {
+    load: programs,
+    baselines: [],
+    config: {
+      scenario,
+      load: programs,
+      workload: s1,
+      tenantWeights: TENANT_WEIGHTS,
+      arrivals: { kind: "batch", programs, tenantShares: TENANT_SHARES },
+      durationUs: horizonUs,
+      measureFromUs: 0,
+      measureToUs: 1,
+      backend: DEFAULT_BACKEND,
+      client: kernelClient(DEFAULT_BACKEND),
+      windowUs: MIN,
+      maxEvents: 20_000_000,
+      engine: { params: engine, decodeTokenUs: cap.decodeTokenUs },
+    },
+  };
+}
+
+/**
+ * S6 tool-heavy and HITL stalls: the hosted-API mix with BENCH-SCHED §3's stalls (1% of tools
+ * hang until reaped at 60 s; 5% wait for an approval, median 30 s) on a pool of 16 concurrent
+ * calls, so lanes bind. Every policy runs as the kernel does, holding a lane for one model call;
+ * FCFS and the default stack run again holding it through each tool or approval wait after a
+ * call, as a semaphore around a whole agent step would. ρ is calibrated on model-call time
+ * alone, so the held lanes' extra demand shows as load.
+ */
+function stallsCase(rho: number, quick: boolean): Case {
+  const base = openCase(
+    "stalls",
+    rho,
+    workload(0, MIXED, true),
+    (quick ? 180 : 720) * MIN,
+    null,
+    concurrencyPool(16),
+  );
+  const hold = { holdLanes: true };
+  return {
+    ...base,
+    config: { ...base.config, client: { ...base.config.client, holdLanes: false } },
+    baselines: [
+      { label: "fcfs+hold-lanes", policy: "fcfs", client: hold },
+      { label: `${DEFAULT_POLICY}+hold-lanes`, policy: DEFAULT_POLICY, client: hold },
+    ],
+  };
+}
+
+const STALLS_LOADS = [0.3, 0.5, 0.6, 0.7, 0.8];
+
+/** BENCH-SCHED S7's batch sizes (1,000–4,000 programs). */
+const BATCH_SIZES = [1_000, 4_000];
+const QUICK_BATCH_SIZES = [250];
 
 const LOADS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
 const QUICK_LOADS = [0.5, 0.8, 0.95];
@@ -372,6 +446,25 @@ export const SCENARIOS: Scenario[] = [
         ),
     }),
   ),
+  ...[
+    { name: "batch-engine", engine: ENGINE },
+    { name: "batch-engine-kv", engine: SMALL_KV_ENGINE },
+  ].map(
+    ({ name, engine }): Scenario => ({
+      name,
+      backend: `engine B=${engine.maxBatch}, KV ${engine.kvCapacityTokens / 1_000}k tokens`,
+      description: `S7 offline batch: N S1 programs (chat/react/mcts) submitted at t = 0 to the engine (B=${engine.maxBatch}, KV ${engine.kvCapacityTokens / 1_000}k tokens); makespan per policy (the load column is N)`,
+      cases: (quick) =>
+        (quick ? QUICK_BATCH_SIZES : BATCH_SIZES).map((n) => batchCase(name, n, engine)),
+    }),
+  ),
+  {
+    name: "stalls",
+    backend: "hosted API, 16 concurrent binds",
+    description:
+      "S6 tool-heavy and HITL stalls: hosted-API mix with hung tools and approvals, 16 concurrent calls; lanes released after each call (kernel) or held through each tool wait (+hold-lanes)",
+    cases: (quick) => (quick ? QUICK_LOADS : STALLS_LOADS).map((rho) => stallsCase(rho, quick)),
+  },
   {
     name: "noisy",
     backend: "hosted API",
@@ -416,7 +509,7 @@ export const SCENARIOS: Scenario[] = [
         const durationUs = (quick ? 10 : 30) * MIN;
         return {
           load: agents,
-          naiveBaseline: true,
+          baselines: [{ label: "fcfs+naive-retry", policy: "fcfs", client: { mode: "naive" } }],
           config: {
             scenario: "storm",
             load: agents,

@@ -175,8 +175,13 @@ export class EngineDriver {
     return {
       ...this.stats,
       meanBatch: round2(this.busyUs === 0 ? 0 : this.batchUs / this.busyUs),
-      busyShare: round4(this.busyUs / Math.max(1, this.steady.toUs - this.steady.fromUs)),
+      busyShare: round4(this.busyUs / Math.max(1, this.steadyEndUs() - this.steady.fromUs)),
     };
+  }
+
+  /** The steady period ends when arrivals stop, or earlier if the engine ran out of work. */
+  private steadyEndUs(): number {
+    return Math.min(this.steady.toUs, this.lastBoundaryUs);
   }
 
   private scheduleTick(s: Stretch, iterations: number): void {

@@ -23,6 +23,9 @@ export interface RunCounts {
   wastedTokens: number;
   rateLimited: number;
   events: number;
+  /** Lane-time held by hosted-API calls, and the part of it spent in tool waits (`holdLanes`). */
+  laneHeldUs: number;
+  laneIdleUs: number;
   truncated: boolean;
   /** Model-B runs only. */
   engine: EngineStats | null;
@@ -104,6 +107,12 @@ export function summariseRun(run: RunCounts): SimResult {
       truncated: run.truncated,
     },
   };
+  if (c.client.holdLanes !== undefined) {
+    result.extras.lanes = {
+      heldS: round(run.laneHeldUs / 1_000_000, 1),
+      wasteShare: round(run.laneHeldUs === 0 ? 0 : run.laneIdleUs / run.laneHeldUs, 4),
+    };
+  }
   if (run.engine) result.extras.engine = run.engine;
   return result;
 }

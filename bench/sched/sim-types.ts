@@ -24,7 +24,9 @@ export type ArrivalModel =
       tenantShares: readonly number[];
       burst: BurstModel | null;
     }
-  | { kind: "closed"; agents: number; agentTenants: readonly number[] };
+  | { kind: "closed"; agents: number; agentTenants: readonly number[] }
+  /** An offline batch (BENCH-SCHED S7): every program submitted at t = 0, tenants drawn by share. */
+  | { kind: "batch"; programs: number; tenantShares: readonly number[] };
 
 export interface ClientParams {
   /** kernel: CapacityLimiter with pool backoff and jittered retry; naive: resend after a fixed delay. */
@@ -36,6 +38,13 @@ export interface ClientParams {
   maxRateLimitRetries: number;
   naiveRetryDelayMs: number;
   maxOutputTokens: number;
+  /**
+   * Hold the lane (the pool's concurrency slot) through the tool or approval wait after each
+   * call, as a semaphore around a whole agent step does; released when the wait ends, and the
+   * next call queues again. The kernel's leases cover one model call, so it never holds one:
+   * this is S6's baseline (BENCH-SCHED §6, AgentRM's lane waste). Default false.
+   */
+  holdLanes?: boolean;
 }
 
 /** What only the SRPT oracle may ask. */
@@ -136,6 +145,12 @@ export interface SimResult {
     events: number;
     makespanS: number;
     truncated: boolean;
+    /**
+     * Runs that set `holdLanes` (S6) only: lane-time (a concurrency slot held, in seconds) over
+     * the run, and the share of it held while no model call was in flight (the tool and approval
+     * waits under `holdLanes`; 0 without).
+     */
+    lanes?: { heldS: number; wasteShare: number };
     /** Model-B runs only. */
     engine?: EngineStats;
   };

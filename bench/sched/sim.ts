@@ -25,7 +25,7 @@ import { CapacityLimiter, type Permit } from "../../src/kernel/capacity/limiter.
 import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
 import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
 import { baseLatencyUs, Provider, slowdownFactor } from "./backend.js";
-import { exponential } from "./dist.js";
+import { exponential, weightedIndex } from "./dist.js";
 import { callAloneUs, engineWorkUs } from "./engine.js";
 import { EventQueue, type SimEvent } from "./events.js";
 import { EventHash } from "./hash.js";
@@ -44,6 +44,7 @@ enum Kind {
   Wake = 4,
   AgentStart = 5,
   EngineTick = 6,
+  LaneRelease = 7,
 }
 
 /** Runs one simulation to completion. */
@@ -82,6 +83,8 @@ class Simulation {
   private wastedTokens = 0;
   private rateLimitedSeen = 0;
   private eventCount = 0;
+  private laneHeldUs = 0;
+  private laneIdleUs = 0;
   /** Backend model B, when the run has an engine instead of the hosted API. */
   private readonly engine: EngineDriver | null;
 
@@ -173,6 +176,11 @@ class Simulation {
       case Kind.CallEnd:
         this.callEnded(e.ref as Call);
         break;
+      case Kind.LaneRelease: {
+        const { permit, usedTokens } = e.ref as { permit: Permit; usedTokens: number };
+        this.limiter.release(permit, usedTokens, this.nowMs());
+        break;
+      }
       case Kind.StepReady: {
         const { prog, branch } = e.ref as { prog: Program; branch: number };
         if (prog.status === "running") this.stepReady(prog, branch);
@@ -204,6 +212,13 @@ class Simulation {
         // Staggered over the first 10 s so agents do not start in lockstep.
         this.events.push(Math.floor(rng.nextFloat() * 10_000_000), Kind.AgentStart, i);
       }
+      return;
+    }
+    if (a.kind === "batch") {
+      const rng = createRng(deriveSeed(this.c.seed, "arrivals"));
+      for (let t = 0; t < a.tenantShares.length; t++) this.arrivalCount.push(0);
+      for (let i = 0; i < a.programs; i++)
+        this.events.push(0, Kind.Arrival, weightedIndex(rng, a.tenantShares));
       return;
     }
     for (let t = 0; t < a.tenantShares.length; t++) {
@@ -638,7 +653,21 @@ class Simulation {
     prog.inFlight--;
     prog.spentTokens += used;
     this.provider.finish(call.outputTokens, nowMs);
-    this.limiter.release(call.permit as Permit, used, nowMs);
+    this.laneHeldUs += this.nowUs - call.startUs;
+    const holdUs =
+      this.c.client.holdLanes && !call.failed && prog.status === "running" ? call.step.gapUs : 0;
+    if (holdUs > 0) {
+      // The step's tool runs with the lane still held; pushed before the step's StepReady at
+      // the same instant, so the lane is free again when the next call queues.
+      this.laneHeldUs += holdUs;
+      this.laneIdleUs += holdUs;
+      this.events.push(this.nowUs + holdUs, Kind.LaneRelease, prog.idx, {
+        permit: call.permit as Permit,
+        usedTokens: used,
+      });
+    } else {
+      this.limiter.release(call.permit as Permit, used, nowMs);
+    }
     const runMs = Math.round((this.nowUs - call.startUs) / US_PER_MS);
     this.policy.charge(
       call.task,
@@ -701,6 +730,8 @@ class Simulation {
       wastedTokens: this.wastedTokens,
       rateLimited: this.rateLimitedSeen,
       events: this.eventCount,
+      laneHeldUs: this.laneHeldUs,
+      laneIdleUs: this.laneIdleUs,
       truncated,
       engine: this.engine?.summary() ?? null,
     });
