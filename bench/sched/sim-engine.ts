@@ -12,35 +12,15 @@
  */
 
 import { IndexedHeap } from "../../src/kernel/scheduler/heap.js";
-import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
+import type { Decision, SchedTask } from "../../src/kernel/scheduler/types.js";
 import { cachedPromptTokens, type EngineParams, iterationUs } from "./engine.js";
-import type { EventHash } from "./hash.js";
-import { type Call, US_PER_MS } from "./sim-records.js";
+import { type BackendHost, type Call, US_PER_MS } from "./sim-records.js";
 import type { EngineStats } from "./sim-types.js";
 
-/** What the driver needs from the event loop. */
-export interface EngineHost {
-  readonly policy: SchedPolicy;
-  readonly hash: EventHash;
-  nowUs(): number;
+/** What the engine driver needs from the event loop beyond what every backend does. */
+export interface EngineHost extends BackendHost {
   /** Raise an engine tick event at `atUs` carrying `generation`. */
   scheduleTick(atUs: number, generation: number): void;
-  /**
-   * The policy's next decision, with the bookkeeping every pick needs; an `end` decision has
-   * already ended its program.
-   */
-  pickNext(nowMs: number): Decision | null;
-  call(taskId: string): Call | undefined;
-  /** A picked request left the queue. */
-  leftQueue(task: SchedTask): void;
-  /** A request waited this long before it ran. */
-  waited(priority: number, waitUs: number): void;
-  /** Weighted service a tenant received over [fromUs, toUs). */
-  served(tenant: number, weightedTokens: number, fromUs: number, toUs: number): void;
-  /** A call of a program that already ended came back: its tokens were wasted. */
-  discard(call: Call, usedTokens: number): void;
-  /** A call produced all its output: its step is done. */
-  finished(call: Call): void;
   /** The rest of a call goes back to the policy. */
   requeue(call: Call): void;
 }

@@ -5,10 +5,49 @@
  */
 
 import type { Permit } from "../../src/kernel/capacity/limiter.js";
-import type { SchedTask } from "../../src/kernel/scheduler/types.js";
+import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
+import type { EventHash } from "./hash.js";
 import type { ProgramSpec, StepSpec } from "./workload.js";
 
 export const US_PER_MS = 1_000;
+
+/** What the loop's events are; `a` and `ref` of each are described where it is raised. */
+export enum EventKind {
+  Arrival = 0,
+  CallEnd = 1,
+  StepReady = 2,
+  Retry = 3,
+  Wake = 4,
+  AgentStart = 5,
+  EngineTick = 6,
+  LaneRelease = 7,
+}
+
+/**
+ * What a backend driver (`sim-api.ts`, `sim-engine.ts`) needs from the event loop: the steps
+ * both backends take around a model call.
+ */
+export interface BackendHost {
+  readonly policy: SchedPolicy;
+  readonly hash: EventHash;
+  nowUs(): number;
+  /**
+   * The policy's next decision, with the bookkeeping every pick needs; an `end` decision has
+   * already ended its program.
+   */
+  pickNext(nowMs: number): Decision | null;
+  call(taskId: string): Call | undefined;
+  /** A picked request left the queue. */
+  leftQueue(task: SchedTask): void;
+  /** A request waited this long before it ran. */
+  waited(priority: number, waitUs: number): void;
+  /** Weighted service a tenant received over [fromUs, toUs). */
+  served(tenant: number, weightedTokens: number, fromUs: number, toUs: number): void;
+  /** A call of a program that already ended came back: its tokens were wasted. */
+  discard(call: Call, usedTokens: number): void;
+  /** A call produced all its output: its step is done. */
+  finished(call: Call): void;
+}
 
 export type ProgramStatus = "running" | "exited" | "failed" | "budget_exhausted";
 

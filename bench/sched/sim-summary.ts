@@ -6,6 +6,7 @@
  */
 
 import { fairness, mean, percentile, type WindowedSeries } from "./metrics.js";
+import type { ApiCounts } from "./sim-api.js";
 import { type Program, US_PER_MS } from "./sim-records.js";
 import type { EngineStats, SimConfig, SimResult } from "./sim-types.js";
 import { PROGRAM_KINDS } from "./workload.js";
@@ -19,14 +20,11 @@ export interface RunCounts {
   /** Weighted service per tenant over time, and when each tenant had a request queued. */
   service: WindowedSeries;
   backlog: WindowedSeries;
-  retries: number;
   wastedTokens: number;
-  rateLimited: number;
   events: number;
-  /** Lane-time held by hosted-API calls, and the part of it spent in tool waits (`holdLanes`). */
-  laneHeldUs: number;
-  laneIdleUs: number;
   truncated: boolean;
+  /** Hosted-API runs only: retries, 429s and lane-time. */
+  api: ApiCounts | null;
   /** Model-B runs only. */
   engine: EngineStats | null;
 }
@@ -99,18 +97,19 @@ export function summariseRun(run: RunCounts): SimResult {
       maxWaitByClassMs: run.maxWaitByClassUs.map((v) => round(v / US_PER_MS, 1)),
       fairWindows: fair.windows,
       maxServiceGap: round(fair.maxServiceGap, 1),
-      rateLimited: run.rateLimited,
-      retries: run.retries,
+      rateLimited: run.api?.rateLimited ?? 0,
+      retries: run.api?.retries ?? 0,
       wastedTokens: run.wastedTokens,
       events: run.events,
       makespanS: round(makespanUs / 1_000_000, 1),
       truncated: run.truncated,
     },
   };
-  if (c.client.holdLanes !== undefined) {
+  const api = run.api;
+  if (api && c.client.holdLanes !== undefined) {
     result.extras.lanes = {
-      heldS: round(run.laneHeldUs / 1_000_000, 1),
-      wasteShare: round(run.laneHeldUs === 0 ? 0 : run.laneIdleUs / run.laneHeldUs, 4),
+      heldS: round(api.laneHeldUs / 1_000_000, 1),
+      wasteShare: round(api.laneHeldUs === 0 ? 0 : api.laneIdleUs / api.laneHeldUs, 4),
     };
   }
   if (run.engine) result.extras.engine = run.engine;

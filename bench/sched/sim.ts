@@ -9,10 +9,11 @@
  * token quantum, is then charged for that partial service and queued again with what it still
  * has to produce, so preemption is `charge` + `enqueue`, with no policy code of its own.
  *
- * Here: arrivals, each program's progress through its stages and branches, the queue's
- * bookkeeping (backlog per tenant, queued per class, inversions), and the hosted-API path
- * (limiter, provider, 429s, retries). Configuration and result types: `sim-types.ts`; the
- * result's metrics: `sim-summary.ts`.
+ * Here: arrivals, each program's progress through its stages and branches, and the queue's
+ * bookkeeping (backlog per tenant, queued per class, inversions) around the policy. The backends
+ * are drivers behind one `BackendHost`: the hosted API with the kernel's client stack
+ * (`sim-api.ts`: limiter, provider, 429s, retries, held lanes) and the engine (`sim-engine.ts`).
+ * Configuration and result types: `sim-types.ts`; the result's metrics: `sim-summary.ts`.
  *
  * Determinism: an integer-µs virtual clock, an event queue ordered by (time, sequence), and
  * seeded random streams, one per concern. Workload randomness is keyed by program, and failure
@@ -20,32 +21,27 @@
  * No Node built-ins here: the determinism test runs this file inside workerd.
  */
 
-import { nextRetry, resolveRetryOptions } from "../../src/kernel/capacity/backoff.js";
-import { CapacityLimiter, type Permit } from "../../src/kernel/capacity/limiter.js";
 import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
 import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
-import { baseLatencyUs, Provider, slowdownFactor } from "./backend.js";
+import { baseLatencyUs } from "./backend.js";
 import { exponential, weightedIndex } from "./dist.js";
 import { callAloneUs, engineWorkUs } from "./engine.js";
 import { EventQueue, type SimEvent } from "./events.js";
 import { EventHash } from "./hash.js";
 import { WindowedSeries } from "./metrics.js";
-import { EngineDriver, type EngineHost } from "./sim-engine.js";
-import { type Call, type Program, type ProgramStatus, US_PER_MS } from "./sim-records.js";
+import { HostedApiDriver } from "./sim-api.js";
+import { EngineDriver } from "./sim-engine.js";
+import {
+  type BackendHost,
+  type Call,
+  EventKind,
+  type Program,
+  type ProgramStatus,
+  US_PER_MS,
+} from "./sim-records.js";
 import { summariseRun } from "./sim-summary.js";
 import type { Oracle, SimConfig, SimResult } from "./sim-types.js";
 import { generateProgram, type ProgramSpec, type StepSpec } from "./workload.js";
-
-enum Kind {
-  Arrival = 0,
-  CallEnd = 1,
-  StepReady = 2,
-  Retry = 3,
-  Wake = 4,
-  AgentStart = 5,
-  EngineTick = 6,
-  LaneRelease = 7,
-}
 
 /** Runs one simulation to completion. */
 export function runSim(config: SimConfig): SimResult {
@@ -56,10 +52,6 @@ class Simulation {
   private readonly events = new EventQueue();
   private readonly hash = new EventHash();
   private readonly policy: SchedPolicy;
-  private readonly limiter: CapacityLimiter;
-  private readonly provider: Provider;
-  private readonly jitter: Rng;
-  private readonly retryOptions;
   private readonly programs: Program[] = [];
   private readonly byId = new Map<string, Program>();
   private readonly calls = new Map<string, Call>();
@@ -68,40 +60,24 @@ class Simulation {
   private readonly backlogSinceUs: number[];
   private readonly service: WindowedSeries;
   private readonly backlog: WindowedSeries;
-  private readonly failSeed: number;
   private readonly arrivalRngs: Rng[] = [];
   private readonly arrivalCount: number[] = [];
   private readonly burstOnUntilUs: number[] = [];
   private readonly agentRuns: number[] = [];
-  /** Picked but waiting for tokens/min: sent before anything else is picked. */
-  private head: Extract<Decision, { kind: "run" }> | null = null;
-  private wakeAtUs = Number.POSITIVE_INFINITY;
   private nowUs = 0;
   private inversions = 0;
   private readonly maxWaitByClassUs: number[];
-  private retries = 0;
   private wastedTokens = 0;
-  private rateLimitedSeen = 0;
   private eventCount = 0;
-  private laneHeldUs = 0;
-  private laneIdleUs = 0;
-  /** Backend model B, when the run has an engine instead of the hosted API. */
+  /** The backend: a self-hosted engine (model B) or the hosted API (model A). */
   private readonly engine: EngineDriver | null;
+  private readonly api: HostedApiDriver | null;
 
   constructor(private readonly c: SimConfig) {
     const oracle: Oracle = {
       remainingWorkUs: (id) => this.byId.get(id)?.remainingWorkUs ?? 0,
     };
     this.policy = c.makePolicy(oracle);
-    this.jitter = createRng(deriveSeed(c.seed, "jitter"));
-    this.failSeed = deriveSeed(c.seed, "failures");
-    const limits =
-      c.client.mode === "kernel"
-        ? c.client.limits
-        : { ...c.client.limits, requestsPerMin: 100_000_000, tokensPerMin: 10_000_000_000 };
-    this.limiter = new CapacityLimiter(limits, 0, this.jitter);
-    this.provider = new Provider(c.backend, 0);
-    this.retryOptions = resolveRetryOptions(c.client.retry);
     const tenants = c.tenantWeights.length;
     this.queuedByClass = [0, 0, 0];
     this.maxWaitByClassUs = [0, 0, 0];
@@ -109,24 +85,47 @@ class Simulation {
     this.backlogSinceUs = new Array(tenants).fill(0);
     this.service = new WindowedSeries(tenants, c.windowUs);
     this.backlog = new WindowedSeries(tenants, c.windowUs);
+    const host = this.backendHost();
     this.engine = c.engine
       ? new EngineDriver(
-          this.engineHost(),
+          {
+            ...host,
+            scheduleTick: (atUs, generation) =>
+              this.events.push(atUs, EventKind.EngineTick, generation),
+            requeue: (call) => this.enqueue(call),
+          },
           c.engine.params,
           c.engine.decodeTokenUs,
           c.client.maxOutputTokens,
           { fromUs: c.measureFromUs, toUs: c.durationUs },
         )
       : null;
+    this.api = c.engine
+      ? null
+      : new HostedApiDriver(
+          {
+            ...host,
+            schedule: (atUs, kind, programIdx, ref) =>
+              this.events.push(atUs, kind, programIdx, ref),
+            backInQueue: (task) => this.requeued(task),
+            wasted: (tokens) => {
+              this.wastedTokens += tokens;
+            },
+            failed: (call) => {
+              this.calls.delete(call.task.taskId);
+              this.endProgram(call.prog, "failed");
+            },
+          },
+          c,
+        );
   }
 
-  /** What the engine driver may do to the run: the same steps the hosted-API path takes. */
-  private engineHost(): EngineHost {
+  /** What either backend driver may do to the run. */
+  private backendHost(): BackendHost {
     return {
       policy: this.policy,
       hash: this.hash,
       nowUs: () => this.nowUs,
-      scheduleTick: (atUs, generation) => this.events.push(atUs, Kind.EngineTick, generation),
       pickNext: (nowMs) => this.pickNext(nowMs),
       call: (taskId) => this.calls.get(taskId),
       leftQueue: (task) => this.dequeued(task),
@@ -134,7 +133,6 @@ class Simulation {
       served: (tenant, weighted, fromUs, toUs) => this.service.add(tenant, weighted, fromUs, toUs),
       discard: (call, used) => this.discard(call, used),
       finished: (call) => this.finished(call),
-      requeue: (call) => this.enqueue(call),
     };
   }
 
@@ -167,34 +165,32 @@ class Simulation {
 
   private handle(e: SimEvent): void {
     switch (e.kind) {
-      case Kind.Arrival:
+      case EventKind.Arrival:
         this.arrive(e.a);
         break;
-      case Kind.AgentStart:
+      case EventKind.AgentStart:
         this.agentStarts(e.a);
         break;
-      case Kind.CallEnd:
-        this.callEnded(e.ref as Call);
+      case EventKind.CallEnd:
+        this.api?.callEnded(e.ref as Call);
         break;
-      case Kind.LaneRelease: {
-        const { permit, usedTokens } = e.ref as { permit: Permit; usedTokens: number };
-        this.limiter.release(permit, usedTokens, this.nowMs());
+      case EventKind.LaneRelease:
+        this.api?.laneReleased(e.ref);
         break;
-      }
-      case Kind.StepReady: {
+      case EventKind.StepReady: {
         const { prog, branch } = e.ref as { prog: Program; branch: number };
         if (prog.status === "running") this.stepReady(prog, branch);
         break;
       }
-      case Kind.Retry: {
+      case EventKind.Retry: {
         const call = e.ref as Call;
         if (call.prog.status === "running") this.enqueue(call);
         break;
       }
-      case Kind.Wake:
-        if (e.timeUs >= this.wakeAtUs) this.wakeAtUs = Number.POSITIVE_INFINITY;
+      case EventKind.Wake:
+        this.api?.woke(e.timeUs);
         break;
-      case Kind.EngineTick:
+      case EventKind.EngineTick:
         this.engine?.tick(e.a);
         break;
     }
@@ -210,7 +206,7 @@ class Simulation {
       for (let i = 0; i < a.agents; i++) {
         this.agentRuns.push(0);
         // Staggered over the first 10 s so agents do not start in lockstep.
-        this.events.push(Math.floor(rng.nextFloat() * 10_000_000), Kind.AgentStart, i);
+        this.events.push(Math.floor(rng.nextFloat() * 10_000_000), EventKind.AgentStart, i);
       }
       return;
     }
@@ -218,7 +214,7 @@ class Simulation {
       const rng = createRng(deriveSeed(this.c.seed, "arrivals"));
       for (let t = 0; t < a.tenantShares.length; t++) this.arrivalCount.push(0);
       for (let i = 0; i < a.programs; i++)
-        this.events.push(0, Kind.Arrival, weightedIndex(rng, a.tenantShares));
+        this.events.push(0, EventKind.Arrival, weightedIndex(rng, a.tenantShares));
       return;
     }
     for (let t = 0; t < a.tenantShares.length; t++) {
@@ -256,7 +252,7 @@ class Simulation {
         t = this.burstOnUntilUs[tenant] as number;
       }
     }
-    if (t < this.c.durationUs) this.events.push(t, Kind.Arrival, tenant);
+    if (t < this.c.durationUs) this.events.push(t, EventKind.Arrival, tenant);
   }
 
   private arrive(tenant: number): void {
@@ -384,16 +380,9 @@ class Simulation {
 
   private stepDone(call: Call): void {
     const prog = call.prog;
-    if (!this.engine) {
-      prog.remainingWorkUs -= baseLatencyUs(
-        call.step.prefillTokens,
-        call.step.decodeTokens,
-        this.c.backend,
-      );
-    }
     prog.branchStep[call.branch] = (prog.branchStep[call.branch] as number) + 1;
     if (call.step.gapUs > 0) {
-      this.events.push(this.nowUs + call.step.gapUs, Kind.StepReady, prog.idx, {
+      this.events.push(this.nowUs + call.step.gapUs, EventKind.StepReady, prog.idx, {
         prog,
         branch: call.branch,
       });
@@ -426,20 +415,18 @@ class Simulation {
       if (!this.isPicked(taskId)) this.calls.delete(taskId);
     }
     prog.queued.clear();
-    if (this.head && this.head.task.processId === prog.id) {
-      this.unpick(this.head.task);
-      this.head = null;
-    }
+    const head = this.api?.dropHead(prog.id);
+    if (head) this.unpick(head);
     for (const task of this.engine?.dropWaiting(prog.id) ?? []) this.unpick(task);
     if (prog.inFlight === 0) this.retire(prog);
     if (prog.agent >= 0 && this.nowUs < this.c.durationUs) {
-      this.events.push(this.nowUs, Kind.AgentStart, prog.agent);
+      this.events.push(this.nowUs, EventKind.AgentStart, prog.agent);
     }
   }
 
   /** Picked but not yet sent or admitted. */
   private isPicked(taskId: string): boolean {
-    return this.head?.task.taskId === taskId || (this.engine?.isWaiting(taskId) ?? false);
+    return (this.api?.isHead(taskId) ?? false) || (this.engine?.isWaiting(taskId) ?? false);
   }
 
   /** A picked request of an ended program: give back what the pick reserved. */
@@ -485,6 +472,13 @@ class Simulation {
     if (prog) this.backlogDown(prog.spec.tenant);
   }
 
+  /** A request the policy already chose is waiting again (at the API driver's head). */
+  private requeued(task: SchedTask): void {
+    this.queuedByClass[task.priority] = (this.queuedByClass[task.priority] as number) + 1;
+    const prog = this.byId.get(task.processId);
+    if (prog) this.backlogUp(prog.spec.tenant);
+  }
+
   private backlogUp(tenant: number): void {
     const n = this.queuedByTenant[tenant] as number;
     if (n === 0) this.backlogSinceUs[tenant] = this.nowUs;
@@ -501,34 +495,8 @@ class Simulation {
   }
 
   private dispatch(): void {
-    if (this.engine) {
-      this.engine.kick();
-      return;
-    }
-    for (;;) {
-      const nowMs = this.nowMs();
-      if (!this.head) {
-        const free = this.limiter.check(0, nowMs);
-        if (!free.ok) {
-          this.wakeAt(free.retryAtMs);
-          return;
-        }
-        const d = this.pickNext(nowMs);
-        if (!d) return;
-        if (d.kind === "end") continue;
-        // The head stays counted as queued (for backlog) until it is sent.
-        this.head = d;
-      }
-      const d = this.head;
-      const acquired = this.limiter.tryAcquire(d.task.inputTokens, nowMs);
-      if (!acquired.ok) {
-        this.wakeAt(acquired.retryAtMs);
-        return;
-      }
-      this.head = null;
-      this.dequeued(d.task);
-      this.send(d.task, d.maxOutputTokens, acquired.permit);
-    }
+    this.engine?.kick();
+    this.api?.dispatch();
   }
 
   /**
@@ -561,147 +529,9 @@ class Simulation {
     }
   }
 
-  private wakeAt(retryAtMs: number | null): void {
-    if (retryAtMs === null) return; // a release will call dispatch again
-    const atUs = Math.max(this.nowUs + 1, retryAtMs * US_PER_MS);
-    if (atUs < this.wakeAtUs) {
-      this.wakeAtUs = atUs;
-      this.events.push(atUs, Kind.Wake, -1);
-    }
-  }
-
-  private send(task: SchedTask, grant: number, permit: Permit): void {
-    const call = this.calls.get(task.taskId) as Call;
-    const prog = call.prog;
-    const nowMs = this.nowMs();
-    this.waited(task.priority, this.nowUs - call.queuedAtUs);
-    call.attempts++;
-    const answer = this.provider.admit(task.inputTokens, nowMs);
-    if (!answer.ok) {
-      this.rateLimitedSeen++;
-      this.limiter.release(permit, 0, nowMs);
-      call.rateLimits++;
-      if (this.c.client.mode === "naive") {
-        this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, nowMs);
-        this.retryNaive(call);
-        return;
-      }
-      this.limiter.onRateLimited(answer.retryAfterMs, nowMs);
-      if (call.rateLimits > this.c.client.maxRateLimitRetries) {
-        this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, nowMs);
-        this.calls.delete(task.taskId);
-        this.endProgram(prog, "failed");
-        return;
-      }
-      // The policy already chose this call: it goes first when the pause ends, keeping its
-      // grant and reservation, instead of queueing again behind whatever came since.
-      this.retries++;
-      this.head = { kind: "run", task, maxOutputTokens: grant };
-      this.queuedByClass[task.priority] = (this.queuedByClass[task.priority] as number) + 1;
-      this.backlogUp(prog.spec.tenant);
-      call.queuedAtUs = this.nowUs;
-      return;
-    }
-    call.permit = permit;
-    call.grant = grant;
-    call.startUs = this.nowUs;
-    call.outputTokens = Math.min(call.step.decodeTokens, grant);
-    prog.inFlight++;
-    const latencyUs = Math.round(
-      baseLatencyUs(task.inputTokens, call.outputTokens, this.c.backend) *
-        slowdownFactor(this.provider.inFlight, this.c.backend),
-    );
-    const failRng = createRng(
-      deriveSeed(this.failSeed, `${prog.idx}/${task.taskId}/${call.attempts}`),
-    );
-    call.failed = failRng.nextFloat() < this.c.backend.failProbability;
-    let durationUs = latencyUs;
-    if (call.failed) {
-      const fraction = failRng.nextFloat();
-      durationUs = Math.max(1, Math.floor(latencyUs * fraction));
-      call.outputTokens = Math.floor(call.outputTokens * fraction);
-    }
-    this.hash.int(prog.idx);
-    this.hash.int(durationUs);
-    this.events.push(this.nowUs + durationUs, Kind.CallEnd, prog.idx, call);
-  }
-
   private waited(priority: number, waitUs: number): void {
     if (waitUs > (this.maxWaitByClassUs[priority] as number))
       this.maxWaitByClassUs[priority] = waitUs;
-  }
-
-  private retryNaive(call: Call): void {
-    if (call.attempts >= this.retryOptions.maxAttempts) {
-      this.calls.delete(call.task.taskId);
-      this.endProgram(call.prog, "failed");
-      return;
-    }
-    this.retries++;
-    this.events.push(
-      this.nowUs + this.c.client.naiveRetryDelayMs * US_PER_MS,
-      Kind.Retry,
-      call.prog.idx,
-      call,
-    );
-  }
-
-  private callEnded(call: Call): void {
-    const prog = call.prog;
-    const nowMs = this.nowMs();
-    const used = call.task.inputTokens + call.outputTokens;
-    prog.inFlight--;
-    prog.spentTokens += used;
-    this.provider.finish(call.outputTokens, nowMs);
-    this.laneHeldUs += this.nowUs - call.startUs;
-    const holdUs =
-      this.c.client.holdLanes && !call.failed && prog.status === "running" ? call.step.gapUs : 0;
-    if (holdUs > 0) {
-      // The step's tool runs with the lane still held; pushed before the step's StepReady at
-      // the same instant, so the lane is free again when the next call queues.
-      this.laneHeldUs += holdUs;
-      this.laneIdleUs += holdUs;
-      this.events.push(this.nowUs + holdUs, Kind.LaneRelease, prog.idx, {
-        permit: call.permit as Permit,
-        usedTokens: used,
-      });
-    } else {
-      this.limiter.release(call.permit as Permit, used, nowMs);
-    }
-    const runMs = Math.round((this.nowUs - call.startUs) / US_PER_MS);
-    this.policy.charge(
-      call.task,
-      { inputTokens: call.task.inputTokens, outputTokens: call.outputTokens, runMs },
-      nowMs,
-    );
-    const weighted = call.task.inputTokens + 2 * call.outputTokens;
-    this.service.add(prog.spec.tenant, weighted, call.startUs, this.nowUs);
-    call.permit = null;
-
-    if (prog.status !== "running") {
-      this.discard(call, used);
-      return;
-    }
-    if (!call.failed) {
-      this.limiter.onSuccess();
-      this.finished(call);
-      return;
-    }
-    this.wastedTokens += used;
-    if (this.c.client.mode === "naive") {
-      this.retryNaive(call);
-      return;
-    }
-    // 429s do not use up the transient-failure attempts: they have their own bound.
-    const attempts = call.attempts - call.rateLimits;
-    const decision = nextRetry(attempts, 502, null, this.retryOptions, this.jitter);
-    if (!decision.retry) {
-      this.calls.delete(call.task.taskId);
-      this.endProgram(prog, "failed");
-      return;
-    }
-    this.retries++;
-    this.events.push(this.nowUs + decision.delayMs * US_PER_MS, Kind.Retry, prog.idx, call);
   }
 
   /** A call of a program that already ended came back: its tokens were wasted. */
@@ -726,12 +556,9 @@ class Simulation {
       maxWaitByClassUs: this.maxWaitByClassUs,
       service: this.service,
       backlog: this.backlog,
-      retries: this.retries,
       wastedTokens: this.wastedTokens,
-      rateLimited: this.rateLimitedSeen,
       events: this.eventCount,
-      laneHeldUs: this.laneHeldUs,
-      laneIdleUs: this.laneIdleUs,
+      api: this.api?.summary() ?? null,
       truncated,
       engine: this.engine?.summary() ?? null,
     });
