@@ -8,9 +8,9 @@
  * gate has already run, calls the `…In` functions with its scope. An adapter: the logic is in
  * the pure modules beside it.
  *
- * What this does not do yet: send a checked version to a verifier node, sign it, roll it out.
- * A new version stays `checked` until the fleet's verifier path (src/objects, branch `fleet`)
- * picks it up through `setVersionStatus` / `recordVerification` / `markSigned`.
+ * Submitting a version stops at `checked`. Sending it to a verifier node and signing it are
+ * their own calls (verify-calls.ts, which moves it on through `setVersionStatus`,
+ * `recordVerification` and `markSigned`), and so is rolling it out (rollout-calls.ts).
  */
 
 import { READ_ROLES, requireTenantKey, WRITE_ROLES } from "../api/authorize.js";
