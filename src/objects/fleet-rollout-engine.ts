@@ -20,12 +20,8 @@ import {
 } from "../schedcp/rollout.js";
 import { nodePerformance } from "../schedcp/rollout-outcome.js";
 import type { Db } from "../store/db.js";
-import {
-  appendRolloutHistory,
-  quarantineVersion,
-  recordPerformance,
-  recordPolicyFailure,
-} from "../store/sched-policies.js";
+import { quarantineVersion, recordPolicyFailure } from "../store/sched-circuit-breaker.js";
+import { appendRolloutHistory, recordPerformance } from "../store/sched-history.js";
 import {
   type AssignmentTemplate,
   type OutboxItem,

@@ -33,22 +33,26 @@ import { ensureBuiltinPolicies } from "../store/sched-builtins.js";
 import {
   activeQuarantines,
   clearQuarantine,
+  type QuarantineRow,
+} from "../store/sched-circuit-breaker.js";
+import {
+  type HistoryItem,
+  listOutcomes,
+  listPolicyHistory,
+  recordPerformance,
+} from "../store/sched-history.js";
+import {
   createPolicy,
   createVersion,
   getPolicy,
   getVersion,
-  type HistoryItem,
-  listOutcomes,
   listPolicies,
-  listPolicyHistory,
   listVersions,
   newSchedPolicyId,
   type PolicyListAfter,
   type PolicyRow,
   putPolicySource,
-  type QuarantineRow,
   readPolicySource,
-  recordPerformance,
   type VersionRow,
 } from "../store/sched-policies.js";
 import type { SchedVersionStatus } from "../store/schema-schedcp.js";

@@ -22,13 +22,8 @@ import type { Caller } from "../objects/process-calls.js";
 import type { Db } from "../store/db.js";
 import { findNode } from "../store/fleet.js";
 import { ensureBuiltinPolicies } from "../store/sched-builtins.js";
-import {
-  activeQuarantines,
-  failedNodes,
-  getPolicy,
-  getVersion,
-  type VersionRow,
-} from "../store/sched-policies.js";
+import { activeQuarantines, failedNodes } from "../store/sched-circuit-breaker.js";
+import { getPolicy, getVersion, type VersionRow } from "../store/sched-policies.js";
 import { gateScope, personOrProcessScope, type Scope } from "./call-scope.js";
 import { SCHED_CAPABILITIES } from "./capabilities.js";
 import { MAX_TARGET_NODE_IDS } from "./fleet/targets.js";

@@ -16,13 +16,8 @@
 
 import type { Db } from "../store/db.js";
 import { fleetArtifactKey } from "../store/fleet-artifacts.js";
-import {
-  getVersion,
-  markSigned,
-  recordVerification,
-  setVersionStatus,
-  type VersionRow,
-} from "../store/sched-policies.js";
+import { getVersion, type VersionRow } from "../store/sched-policies.js";
+import { markSigned, recordVerification, setVersionStatus } from "../store/sched-verification.js";
 import { checkBpfObject, type ObjectCheckResult } from "./object-checks.js";
 import type { AssignmentPayload } from "./protocol/assignment.js";
 import type { VerifyResult } from "./protocol/messages.js";

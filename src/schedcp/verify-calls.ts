@@ -20,12 +20,8 @@ import { fleetStub } from "../objects/fleet.js";
 import type { Caller } from "../objects/process-calls.js";
 import type { Db } from "../store/db.js";
 import { ensureBuiltinPolicies } from "../store/sched-builtins.js";
-import {
-  getPolicy,
-  getVersion,
-  readPolicySource,
-  setVersionStatus,
-} from "../store/sched-policies.js";
+import { getPolicy, getVersion, readPolicySource } from "../store/sched-policies.js";
+import { setVersionStatus } from "../store/sched-verification.js";
 import { gateScope, type Scope } from "./call-scope.js";
 import { SCHED_CAPABILITIES } from "./capabilities.js";
 import type { VerifyJob } from "./protocol/messages.js";

@@ -11,11 +11,8 @@ import { BUILTIN_POLICIES } from "../../src/schedcp/bpf/catalog";
 import { recommendForWorkload } from "../../src/schedcp/policy-calls";
 import { STATIC_CHECK_LIMITS } from "../../src/schedcp/static-checks";
 import { openDb } from "../../src/store/db";
-import {
-  appendRolloutHistory,
-  quarantineVersion,
-  recordPerformance,
-} from "../../src/store/sched-policies";
+import { quarantineVersion } from "../../src/store/sched-circuit-breaker";
+import { appendRolloutHistory, recordPerformance } from "../../src/store/sched-history";
 import { ADMIN_TOKEN, call, newTenant, type TestTenant } from "../helpers";
 
 const db = openDb((env as unknown as Env).DB);

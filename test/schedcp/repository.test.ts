@@ -16,28 +16,34 @@ import { openDb } from "../../src/store/db";
 import { seedBuiltinPolicies } from "../../src/store/sched-builtins";
 import {
   activeQuarantines,
-  appendRolloutHistory,
-  builtinPolicyId,
   clearQuarantine,
+  quarantineVersion,
+  recordPolicyFailure,
+} from "../../src/store/sched-circuit-breaker";
+import {
+  appendRolloutHistory,
+  listPolicyHistory,
+  recordPerformance,
+} from "../../src/store/sched-history";
+import {
+  builtinPolicyId,
   createPolicy,
   createVersion,
   getPolicy,
   getVersion,
   listPolicies,
-  listPolicyHistory,
   listVersions,
-  markSigned,
   type NewVersionFields,
   newSchedPolicyId,
   putPolicySource,
-  quarantineVersion,
   readPolicySource,
-  recordPerformance,
-  recordPolicyFailure,
-  recordVerification,
-  setVersionStatus,
   sourceKey,
 } from "../../src/store/sched-policies";
+import {
+  markSigned,
+  recordVerification,
+  setVersionStatus,
+} from "../../src/store/sched-verification";
 import { SAMPLE_POLICIES } from "./policy-fixtures";
 
 const testEnv = env as unknown as Env;
