@@ -6,8 +6,8 @@
 
 import { z } from "zod";
 import { GuardSchema } from "../schedcp/protocol/index.js";
-import { FAILURE_REASONS, NODE_STATES, ROLLOUT_PHASES } from "../schedcp/rollout.js";
 import { RolloutCommandSchema, RolloutCreateSchema } from "../schedcp/rollout-calls.js";
+import { FAILURE_REASONS, NODE_STATES, ROLLOUT_PHASES } from "../schedcp/rollout-types.js";
 import { PageQuerySchema } from "./schemas.js";
 
 export const RolloutIdParam = z.object({

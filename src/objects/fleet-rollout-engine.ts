@@ -10,15 +10,15 @@
  */
 
 import type { Assignment, TelemetryReport } from "../schedcp/protocol/index.js";
-import {
-  type HistoryEntry,
-  type RolloutEvent,
-  type RolloutSpec,
-  type RolloutState,
-  rolloutMachine,
-  type Transition,
-} from "../schedcp/rollout.js";
+import { rolloutMachine } from "../schedcp/rollout.js";
 import { nodePerformance } from "../schedcp/rollout-outcome.js";
+import type {
+  HistoryEntry,
+  RolloutEvent,
+  RolloutSpec,
+  RolloutState,
+  Transition,
+} from "../schedcp/rollout-types.js";
 import type { Db } from "../store/db.js";
 import { quarantineVersion, recordPolicyFailure } from "../store/sched-circuit-breaker.js";
 import { appendRolloutHistory, recordPerformance } from "../store/sched-history.js";

@@ -17,8 +17,8 @@
  */
 
 import type { Artifact, AssignmentPayload, Guard } from "../schedcp/protocol/index.js";
-import type { RolloutAction, RolloutState } from "../schedcp/rollout.js";
 import type { NodePerformance } from "../schedcp/rollout-outcome.js";
+import type { RolloutAction, RolloutState } from "../schedcp/rollout-types.js";
 
 /** What every node of a rollout is sent: the signed payload and what to load. */
 export interface AssignmentTemplate {

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { NodeSelectorSchema } from "./fleet/targets.js";
 import { NodeIdSchema } from "./protocol/index.js";
 import { OUTCOMES } from "./recommend.js";
-import { RolloutIdSchema } from "./rollout.js";
+import { RolloutIdSchema } from "./rollout-types.js";
 import { WORKLOAD_CLASSES } from "./workload.js";
 
 export const OUTCOME_LIMITS = {

@@ -43,7 +43,7 @@ import {
   ROLLOUT_PHASES,
   RolloutIdSchema,
   type RolloutPhase,
-} from "./rollout.js";
+} from "./rollout-types.js";
 import { payloadOf, RESIGN_BEFORE_EXPIRY_MS, signVersion } from "./verification.js";
 
 export const ROLLOUT_DEFAULTS = {

@@ -11,7 +11,7 @@ import { toFtsQuery } from "../../src/kernel/memory/fts-query";
 import { BUILTIN_POLICIES } from "../../src/schedcp/bpf/catalog";
 import { type CatalogEntry, catalogMetadata, defaultParameters } from "../../src/schedcp/metadata";
 import type { VerifyResult } from "../../src/schedcp/protocol";
-import type { HistoryEntry } from "../../src/schedcp/rollout";
+import type { HistoryEntry } from "../../src/schedcp/rollout-types";
 import { openDb } from "../../src/store/db";
 import { seedBuiltinPolicies } from "../../src/store/sched-builtins";
 import {

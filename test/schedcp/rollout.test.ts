@@ -7,15 +7,13 @@
 
 import { describe, expect, it } from "vitest";
 import type { DeployStatus } from "../../src/schedcp/protocol";
-import {
-  chooseCanaries,
-  type RolloutAction,
-  type RolloutEvent,
-  type RolloutSpec,
-  type RolloutState,
-  startRollout,
-  stepRollout,
-} from "../../src/schedcp/rollout";
+import { chooseCanaries, startRollout, stepRollout } from "../../src/schedcp/rollout";
+import type {
+  RolloutAction,
+  RolloutEvent,
+  RolloutSpec,
+  RolloutState,
+} from "../../src/schedcp/rollout-types";
 import { report } from "./telemetry-fixtures";
 
 const T0 = 1_000_000;
