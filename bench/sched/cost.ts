@@ -27,6 +27,10 @@ import { percentile } from "./metrics.js";
 import type { Oracle } from "./sim-types.js";
 
 /** Queued processes while a decision is timed: issue 3's "10,000 queued processes". */
+/** Decision-cost sizes: picks per timed batch and batches per policy. */
+export const COST_BATCH_PICKS = 200;
+export const COST_BATCHES = { full: 60, quick: 15 } as const;
+
 export const QUEUED_PROCESSES = 10_000;
 
 export interface CostResult {

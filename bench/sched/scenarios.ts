@@ -63,6 +63,15 @@ export interface Scenario {
   cases(quick: boolean): Case[];
 }
 
+/** The S1 variants (one per backend shape) that the p95 target is read from. */
+export const S1_PREFIX = "mixed-";
+/** S6: lanes released after each call (the kernel) against held through tool waits. */
+export const STALLS_SCENARIO = "stalls";
+/** The label suffix of a run that holds its lanes through tool waits (S6's baseline). */
+export const HOLD_LANES_SUFFIX = "+hold-lanes";
+/** The S7 offline-batch scenarios, read for makespan. */
+export const BATCH_PREFIX = "batch-";
+
 const MIN = 60_000_000;
 /**
  * Open-loop runs measure programs arriving between these shares of the arrival period: coding
@@ -348,8 +357,8 @@ function stallsCase(rho: number, quick: boolean): Case {
     ...base,
     config: { ...base.config, client: { ...base.config.client, holdLanes: false } },
     baselines: [
-      { label: "fcfs+hold-lanes", policy: "fcfs", client: hold },
-      { label: `${DEFAULT_POLICY}+hold-lanes`, policy: DEFAULT_POLICY, client: hold },
+      { label: `fcfs${HOLD_LANES_SUFFIX}`, policy: "fcfs", client: hold },
+      { label: `${DEFAULT_POLICY}${HOLD_LANES_SUFFIX}`, policy: DEFAULT_POLICY, client: hold },
     ],
   };
 }
