@@ -20,7 +20,7 @@ import { gateScope } from "./call-scope.js";
 import { SCHED_CAPABILITIES } from "./capabilities.js";
 import type { NodeSelector } from "./fleet/targets.js";
 import { nodeOr404 } from "./fleet-calls.js";
-import { recommendForWorkload } from "./policy-calls.js";
+import { recommendForWorkload } from "./policy-recommendations.js";
 import { nodeWindow, PROFILE_LIMITS, selectorTarget, windowBounds } from "./profile.js";
 import type { NodeFacts } from "./protocol/index.js";
 import { classifyGroup, classifyNode } from "./workload.js";

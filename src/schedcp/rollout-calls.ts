@@ -27,7 +27,7 @@ import { getPolicy, getVersion, type VersionRow } from "../store/sched-policies.
 import { gateScope, personOrProcessScope, type Scope } from "./call-scope.js";
 import { SCHED_CAPABILITIES } from "./capabilities.js";
 import { MAX_TARGET_NODE_IDS } from "./fleet/targets.js";
-import { type HistoryItemView, historyPage } from "./policy-calls.js";
+import { type HistoryItemView, historyPage } from "./policy-reads.js";
 import {
   type Guard,
   GuardSchema,

@@ -1,5 +1,5 @@
 /**
- * Verification as calls, beside policy-calls.ts and with the same caller shape, so the HTTPS
+ * Verification as calls, beside policy-writes.ts and with the same caller shape, so the HTTPS
  * routes and the MCP tools are thin adapters over them.
  *
  * Verification is an explicit step (`verifyVersionAs`), not a side effect of submitting a

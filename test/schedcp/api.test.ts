@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { BUILTIN_POLICIES } from "../../src/schedcp/bpf/catalog";
-import { recommendForWorkload } from "../../src/schedcp/policy-calls";
+import { recommendForWorkload } from "../../src/schedcp/policy-recommendations";
 import { STATIC_CHECK_LIMITS } from "../../src/schedcp/static-checks";
 import { openDb } from "../../src/store/db";
 import { quarantineVersion } from "../../src/store/sched-circuit-breaker";

@@ -3,21 +3,23 @@
  * built-ins and the tenant's own; submit a policy or a new version (checked at once by the
  * execution verifier's static stage); read versions with their check and verification results;
  * the rollout and performance history; lift a quarantine. Thin adapters over
- * src/schedcp/policy-calls.ts.
+ * src/schedcp/policy-reads.ts and policy-writes.ts.
  */
 
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import {
-  clearQuarantineAs,
-  createPolicyAs,
-  createVersionAs,
   getPolicyAs,
   getVersionAs,
   listPoliciesAs,
   listVersionsAs,
   policyHistoryAs,
+} from "../../schedcp/policy-reads.js";
+import {
+  clearQuarantineAs,
+  createPolicyAs,
+  createVersionAs,
   recordOutcomeAs,
-} from "../../schedcp/policy-calls.js";
+} from "../../schedcp/policy-writes.js";
 import { verifyVersionAs } from "../../schedcp/verify-calls.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";

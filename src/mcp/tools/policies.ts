@@ -2,7 +2,7 @@
  * Scheduler-policy tools: search the repository, read a policy with its versions and
  * verification results, submit a policy or a new version through the static checks, and record
  * how a version did, and send a checked version to a verifier node. Thin adapters over the calls the HTTPS routes make
- * (src/schedcp/policy-calls.ts); a refusal of the static checks is a tool error that names each
+ * (src/schedcp/policy-reads.ts and policy-writes.ts); a refusal of the static checks is a tool error that names each
  * field and source line at fault.
  */
 
@@ -24,14 +24,8 @@ import {
   VersionCreateRequestSchema,
 } from "../../api/schemas-sched.js";
 import { OutcomeFields } from "../../schedcp/outcome.js";
-import {
-  createPolicyAs,
-  createVersionAs,
-  getVersionAs,
-  listPoliciesAs,
-  policyDetailAs,
-  recordOutcomeAs,
-} from "../../schedcp/policy-calls.js";
+import { getVersionAs, listPoliciesAs, policyDetailAs } from "../../schedcp/policy-reads.js";
+import { createPolicyAs, createVersionAs, recordOutcomeAs } from "../../schedcp/policy-writes.js";
 import { PolicyVersionSchema, SchedPolicyIdSchema } from "../../schedcp/protocol/index.js";
 import { verifyVersionAs } from "../../schedcp/verify-calls.js";
 import type { McpContext } from "../context.js";

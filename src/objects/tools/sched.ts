@@ -12,13 +12,8 @@ import { SCHED_TOOL_VERSIONS } from "../../kernel/agent/tools/sched.js";
 import type { ToolCall } from "../../llm/types.js";
 import type { Scope } from "../../schedcp/call-scope.js";
 import { listNodesIn } from "../../schedcp/fleet-calls.js";
-import {
-  createPolicyIn,
-  getVersionIn,
-  listPoliciesIn,
-  policyDetailIn,
-  recordOutcomeIn,
-} from "../../schedcp/policy-calls.js";
+import { getVersionIn, listPoliciesIn, policyDetailIn } from "../../schedcp/policy-reads.js";
+import { createPolicyIn, recordOutcomeIn } from "../../schedcp/policy-writes.js";
 import { groupProfileIn, nodeProfileIn } from "../../schedcp/profile-calls.js";
 import { rolloutStatusIn, startRolloutIn } from "../../schedcp/rollout-calls.js";
 import { verifyVersionIn } from "../../schedcp/verify-calls.js";
