@@ -315,7 +315,10 @@ export class RolloutEngine {
   }
 }
 
-/** Whether a command id or assignment id was minted by this rollout (see rollout.ts). */
+/**
+ * Whether a command id or assignment id was minted by this rollout (see rollout-step.ts and
+ * rollout-start.ts).
+ */
 export function belongsTo(rolloutId: string, id: string): boolean {
   const body = rolloutId.slice("rol_".length);
   return id.startsWith(`cmd_${body}-`) || id.startsWith(`asg_${body}-`);

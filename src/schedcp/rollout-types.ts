@@ -2,9 +2,9 @@
  * The rollout state machine's vocabulary: the spec a rollout starts from (`RolloutSpecSchema`
  * and its limits), its phases and node states, the failure reasons and which of them count
  * toward the circuit breaker, the state it keeps, the events it takes, the actions and history
- * entries it returns, and the machine's interface. Separate from the machine (rollout.ts) because
- * the Fleet object, the API's schemas and the tool calls speak these words without running a
- * step, and the machine's file then reads as its transitions alone.
+ * entries it returns, and the machine's interface. Separate from the machine (rollout.ts and the
+ * modules it lists) because the Fleet object, the API's schemas and the tool calls speak these
+ * words without running a step, and the machine's files then read as its transitions alone.
  */
 
 import { z } from "zod";

@@ -7,7 +7,9 @@
 
 import { describe, expect, it } from "vitest";
 import type { DeployStatus } from "../../src/schedcp/protocol";
-import { chooseCanaries, startRollout, stepRollout } from "../../src/schedcp/rollout";
+import { stepRollout } from "../../src/schedcp/rollout";
+import { chooseCanaries } from "../../src/schedcp/rollout-canaries";
+import { startRollout } from "../../src/schedcp/rollout-start";
 import type {
   RolloutAction,
   RolloutEvent,
