@@ -7,7 +7,9 @@
 import { z } from "zod";
 import { PROFILE_LIMITS } from "../schedcp/profile.js";
 import { LabelsSchema, NodeIdSchema, NodeRoleSchema } from "../schedcp/protocol/index.js";
-import { SIGNAL_NAMES, WORKLOAD_CLASSES, WORKLOAD_THRESHOLDS } from "../schedcp/workload.js";
+import { WORKLOAD_CLASSES } from "../schedcp/workload-classes.js";
+import { WORKLOAD_THRESHOLDS } from "../schedcp/workload-thresholds.js";
+import { SIGNAL_NAMES } from "../schedcp/workload-types.js";
 
 const THRESHOLD_NAMES = Object.keys(WORKLOAD_THRESHOLDS) as [
   keyof typeof WORKLOAD_THRESHOLDS,

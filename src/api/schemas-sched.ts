@@ -21,7 +21,7 @@ import {
 } from "../schedcp/protocol/index.js";
 import { OUTCOMES } from "../schedcp/recommend.js";
 import { VERIFY_LIMITS } from "../schedcp/verify-calls.js";
-import { WORKLOAD_CLASSES } from "../schedcp/workload.js";
+import { WORKLOAD_CLASSES } from "../schedcp/workload-classes.js";
 import { SCHED_VERSION_STATUSES } from "../store/schema-schedcp.js";
 import { PageQuerySchema } from "./schemas.js";
 

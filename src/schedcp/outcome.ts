@@ -10,7 +10,7 @@ import { NodeSelectorSchema } from "./fleet/targets.js";
 import { NodeIdSchema } from "./protocol/index.js";
 import { OUTCOMES } from "./recommend.js";
 import { RolloutIdSchema } from "./rollout-types.js";
-import { WORKLOAD_CLASSES } from "./workload.js";
+import { WORKLOAD_CLASSES } from "./workload-classes.js";
 
 export const OUTCOME_LIMITS = {
   /** Metrics on each side of an outcome. */

@@ -47,7 +47,7 @@ import {
   versionView,
   visiblePolicy,
 } from "./policy-views.js";
-import { CLASS_TAGS, type WorkloadClass } from "./workload.js";
+import { CLASS_TAGS, type WorkloadClass } from "./workload-classes.js";
 
 /**
  * The built-ins and the tenant's policies: searched by `q` (best first), filtered by `tag`

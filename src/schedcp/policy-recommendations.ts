@@ -13,7 +13,7 @@ import { listPolicies, type PolicyListAfter } from "../store/sched-policies.js";
 import type { Tunable } from "./metadata.js";
 import type { NodeFacts } from "./protocol/telemetry.js";
 import { type RecommendationResult, recommendPolicies } from "./recommend.js";
-import type { WorkloadClass } from "./workload.js";
+import type { WorkloadClass } from "./workload-classes.js";
 
 /**
  * Recommends the tenant's visible policies for a workload class, with the tenant's history

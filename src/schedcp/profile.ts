@@ -8,7 +8,7 @@
 import { FLEET_OBJECT_LIMITS } from "./fleet/limits.js";
 import type { NodeSelector } from "./fleet/targets.js";
 import type { NodeFacts, TelemetryReport } from "./protocol/telemetry.js";
-import type { NodeWindow } from "./workload.js";
+import type { NodeWindow } from "./workload-types.js";
 
 export const PROFILE_LIMITS = {
   /** Reports in a window unless the caller asks for another size: five minutes at the default 10 s interval. */

@@ -16,7 +16,7 @@
 
 import type { Tunable } from "./metadata.js";
 import type { NodeFacts } from "./protocol/telemetry.js";
-import { CLASS_TAGS, type WorkloadClass } from "./workload.js";
+import { CLASS_TAGS, type WorkloadClass } from "./workload-classes.js";
 
 export interface PolicyCandidate {
   id: string;

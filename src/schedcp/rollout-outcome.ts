@@ -6,7 +6,9 @@
 
 import type { TelemetryReport } from "./protocol/telemetry.js";
 import type { Outcome } from "./recommend.js";
-import { classifyNode, type TimedReport, type WorkloadClass } from "./workload.js";
+import { classifyNode } from "./workload.js";
+import type { WorkloadClass } from "./workload-classes.js";
+import type { TimedReport } from "./workload-types.js";
 
 /** A change within this share of the before value is neutral. */
 export const NEUTRAL_CHANGE = 0.1;

@@ -9,7 +9,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import { newUuidV7Hex } from "../kernel/ids.js";
 import type { Outcome, OutcomeRecord } from "../schedcp/recommend.js";
 import type { HistoryEntry } from "../schedcp/rollout-types.js";
-import type { WorkloadClass } from "../schedcp/workload.js";
+import type { WorkloadClass } from "../schedcp/workload-classes.js";
 import type { Db } from "./db.js";
 import { SCHED_POLICY_LIMITS } from "./sched-policies.js";
 import { schedPolicyPerformance, schedRolloutHistory } from "./schema.js";

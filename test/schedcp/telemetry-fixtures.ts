@@ -1,7 +1,7 @@
 /** Crafted telemetry for the workload and rollout tests: one report from a few numbers. */
 
 import type { NodeFacts, TelemetryReport } from "../../src/schedcp/protocol/telemetry";
-import type { TimedReport } from "../../src/schedcp/workload";
+import type { TimedReport } from "../../src/schedcp/workload-types";
 
 export interface ReportSpec {
   cpus?: number;

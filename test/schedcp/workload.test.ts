@@ -4,11 +4,10 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { classifyGroup, classifyNode } from "../../src/schedcp/workload";
 import {
   CSW_PER_CPU_BATCH_MAX,
   CSW_PER_CPU_LATENCY_MIN,
-  classifyGroup,
-  classifyNode,
   FULL_CONFIDENCE_REPORTS,
   IDLE_BUSY_PCT_MAX,
   IDLE_LOAD_PER_CPU_MAX,
@@ -18,12 +17,10 @@ import {
   PSI_SOME_CONTENDED_PCT,
   RUN_DELAY_CONTENDED_US,
   SATURATED_BUSY_PCT,
-  type Signal,
-  type SignalName,
   SLICE_BATCH_MIN_US,
   SLICE_LATENCY_MAX_US,
-  type WorkloadProfile,
-} from "../../src/schedcp/workload";
+} from "../../src/schedcp/workload-thresholds";
+import type { Signal, SignalName, WorkloadProfile } from "../../src/schedcp/workload-types";
 import { facts, type ReportSpec, window } from "./telemetry-fixtures";
 
 const classify = (s: ReportSpec, n = FULL_CONFIDENCE_REPORTS) =>

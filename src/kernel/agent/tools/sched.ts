@@ -23,7 +23,7 @@ import {
   PolicyVersionSchema,
   SchedPolicyIdSchema,
 } from "../../../schedcp/protocol/index.js";
-import { WORKLOAD_CLASSES } from "../../../schedcp/workload.js";
+import { WORKLOAD_CLASSES } from "../../../schedcp/workload-classes.js";
 import type { ToolSpec } from "./spec.js";
 
 /** Results one listing tool call returns at most: each item is a whole record. */
