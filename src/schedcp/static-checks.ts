@@ -32,7 +32,7 @@
 import { type Diagnostic, Findings, STATIC_CHECK_LIMITS } from "./diagnostics.js";
 import { OpsNameSchema, type Tunable, TunablesSchema } from "./metadata.js";
 import { ParametersSchema } from "./protocol/assignment.js";
-import { SourceScan } from "./source-scan.js";
+import { SourceScan } from "./scan/source-scan.js";
 
 export {
   DIAGNOSTIC_CODES,
