@@ -8,15 +8,17 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { BOARD_LIMITS } from "../../kernel/agent/tools/board.js";
 import {
-  artifactTooLarge,
-  createArtifactAs,
-  deleteArtifactAs,
   getArtifactAs,
   listArtifactsAs,
   openArtifactContentAs,
-  parseLabelParams,
   RangeNotSatisfiable,
-} from "../../objects/board-calls.js";
+} from "../../objects/board-reads.js";
+import { parseLabelParams } from "../../objects/board-views.js";
+import {
+  artifactTooLarge,
+  createArtifactAs,
+  deleteArtifactAs,
+} from "../../objects/board-writes.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { fieldError, problemResponse } from "../problem.js";

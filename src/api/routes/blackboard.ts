@@ -6,12 +6,11 @@
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import {
-  deleteBlackboardAs,
   getBlackboardAs,
   listBlackboardAs,
   listBlackboardVersionsAs,
-  putBlackboardAs,
-} from "../../objects/board-calls.js";
+} from "../../objects/board-reads.js";
+import { deleteBlackboardAs, putBlackboardAs } from "../../objects/board-writes.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { ApiError } from "../problem.js";

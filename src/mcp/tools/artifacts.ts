@@ -1,7 +1,7 @@
 /**
  * Artifact tools: list, get metadata, get content (text or base64, at most 512 KiB per call:
  * use offset and length, or the HTTPS download, for more) and put. Thin adapters over the same
- * functions the HTTPS routes call (src/objects/board-calls.ts).
+ * functions the HTTPS routes call (src/objects/board-reads.ts, board-writes.ts).
  */
 
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -20,12 +20,8 @@ import {
   BOARD_LIMITS,
   ContentTypeSchema,
 } from "../../kernel/agent/tools/board.js";
-import {
-  createArtifactAs,
-  getArtifactAs,
-  listArtifactsAs,
-  readArtifactAs,
-} from "../../objects/board-calls.js";
+import { getArtifactAs, listArtifactsAs, readArtifactAs } from "../../objects/board-reads.js";
+import { createArtifactAs } from "../../objects/board-writes.js";
 import { base64ToBytes, bytesToBase64 } from "../../objects/tools/board.js";
 import type { McpContext } from "../context.js";
 import { READ_ONLY, runTool } from "./run.js";

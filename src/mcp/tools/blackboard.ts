@@ -1,7 +1,7 @@
 /**
  * Blackboard tools: get, put (compare-and-set with `ifVersion`), delete and list keys of the
  * tenant-wide blackboard. Thin adapters over the same functions the HTTPS routes call
- * (src/objects/board-calls.ts).
+ * (src/objects/board-reads.ts, board-writes.ts).
  */
 
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -17,12 +17,8 @@ import {
   BlackboardPrefixSchema,
   IfVersionSchema,
 } from "../../kernel/agent/tools/board.js";
-import {
-  deleteBlackboardAs,
-  getBlackboardAs,
-  listBlackboardAs,
-  putBlackboardAs,
-} from "../../objects/board-calls.js";
+import { getBlackboardAs, listBlackboardAs } from "../../objects/board-reads.js";
+import { deleteBlackboardAs, putBlackboardAs } from "../../objects/board-writes.js";
 import type { McpContext } from "../context.js";
 import { READ_ONLY, runTool } from "./run.js";
 

@@ -16,7 +16,7 @@ import {
 } from "../../store/blackboard.js";
 import { decodeCursor, encodeCursor } from "../../store/cursor.js";
 import { openDb } from "../../store/db.js";
-import { artifactView, entryView } from "../board-calls.js";
+import { artifactView, entryView } from "../board-views.js";
 import { resultOf, type ToolHandlers } from "./types.js";
 
 /** Bytes of base64 text, or null when it is not base64. */
