@@ -30,7 +30,7 @@ import {
   type BlackboardKeySummary,
   type BlackboardVersionView,
   entryView,
-  gate,
+  gateBoardCall,
 } from "./board-views.js";
 import type { Caller, Page } from "./process-calls.js";
 
@@ -48,7 +48,7 @@ export async function getBlackboardAs(
   caller: Caller,
   input: { key: string },
 ): Promise<BlackboardEntryView> {
-  const acting = await gate(env, db, caller, "bb.read", false);
+  const acting = await gateBoardCall(env, db, caller, "bb.read", false);
   const entry = await getBlackboardEntry(db, acting.tenantId, input.key);
   if (!entry) throw new ApiError("not_found", `no blackboard key ${input.key}`);
   return entryView(entry);
@@ -65,7 +65,7 @@ export async function listBlackboardAs(
   caller: Caller,
   input: { prefix?: string | undefined; limit: number; cursor?: string | undefined },
 ): Promise<Page<BlackboardKeySummary>> {
-  const acting = await gate(env, db, caller, "bb.read", false);
+  const acting = await gateBoardCall(env, db, caller, "bb.read", false);
   const afterKey = cursorKey(input.cursor);
   const rows = await listBlackboardEntries(db, {
     tenantId: acting.tenantId,
@@ -97,7 +97,7 @@ export async function listBlackboardVersionsAs(
   caller: Caller,
   input: { key: string; limit: number; cursor?: string | undefined },
 ): Promise<Page<BlackboardVersionView>> {
-  const acting = await gate(env, db, caller, "bb.read", false);
+  const acting = await gateBoardCall(env, db, caller, "bb.read", false);
   const before = cursorKey(input.cursor);
   if (before !== undefined && !/^\d{1,15}$/.test(before)) {
     throw fieldError("cursor", INVALID_CURSOR, "invalid_cursor");
@@ -146,7 +146,7 @@ export async function listArtifactsAs(
   caller: Caller,
   input: ArtifactListInput,
 ): Promise<Page<ArtifactView>> {
-  const acting = await gate(env, db, caller, "artifact.read", false);
+  const acting = await gateBoardCall(env, db, caller, "artifact.read", false);
   const beforeId = cursorKey(input.cursor);
   const rows = await listArtifacts(db, {
     tenantId: acting.tenantId,
@@ -171,7 +171,7 @@ export async function getArtifactAs(
   caller: Caller,
   input: { id: string },
 ): Promise<ArtifactView> {
-  const acting = await gate(env, db, caller, "artifact.read", false);
+  const acting = await gateBoardCall(env, db, caller, "artifact.read", false);
   return artifactView(await artifactOf(db, acting, input.id));
 }
 
@@ -229,7 +229,7 @@ export async function openArtifactContentAs(
   caller: Caller,
   input: { id: string; range?: string | undefined },
 ): Promise<ArtifactContent> {
-  const acting = await gate(env, db, caller, "artifact.read", false);
+  const acting = await gateBoardCall(env, db, caller, "artifact.read", false);
   const meta = await artifactOf(db, acting, input.id);
   const range = parseRange(input.range, meta.sizeBytes);
   if (range === "unsatisfiable") throw new RangeNotSatisfiable(meta.sizeBytes);
@@ -265,7 +265,7 @@ export async function readArtifactAs(
   caller: Caller,
   input: { id: string; offset?: number | undefined; length?: number | undefined },
 ): Promise<{ meta: ArtifactView; offset: number; bytes: Uint8Array }> {
-  const acting = await gate(env, db, caller, "artifact.read", false);
+  const acting = await gateBoardCall(env, db, caller, "artifact.read", false);
   const meta = await artifactOf(db, acting, input.id);
   const offset = input.offset ?? 0;
   if (offset > meta.sizeBytes) throw fieldError("offset", `past the end (${meta.sizeBytes} bytes)`);

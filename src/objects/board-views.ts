@@ -1,7 +1,7 @@
 /**
  * The blackboard and artifact calls' shared pieces: the plain JSON views of a blackboard entry
  * and an artifact, the label query parameters' parsing, the call gate every one of the calls
- * passes (`gate`) and the artifact lookup (`artifactOf`: another tenant's id is 404, like a
+ * passes (`gateBoardCall`) and the artifact lookup (`artifactOf`: another tenant's id is 404, like a
  * missing one). board-reads.ts and board-writes.ts build on them.
  */
 
@@ -32,7 +32,7 @@ export type ArtifactView = z.infer<typeof ArtifactSchema>;
  * The one call gate of a blackboard or artifact call, on the caller's tenant: a writer's role
  * to write, a reader's to read.
  */
-export async function gate(
+export async function gateBoardCall(
   env: Env,
   db: Db,
   caller: Caller,

@@ -29,7 +29,7 @@ import {
   artifactView,
   type BlackboardEntryView,
   entryView,
-  gate,
+  gateBoardCall,
 } from "./board-views.js";
 import type { Caller } from "./process-calls.js";
 
@@ -90,7 +90,7 @@ export async function putBlackboardAs(
   caller: Caller,
   input: { key: string; value: unknown; ifVersion?: number | undefined },
 ): Promise<{ entry: BlackboardEntryView; created: boolean }> {
-  const acting = await gate(env, db, caller, "bb.write", true);
+  const acting = await gateBoardCall(env, db, caller, "bb.write", true);
   const valueJson = blackboardValueJson(input.value);
   const outcome = await putBlackboardEntry(db, {
     tenantId: acting.tenantId,
@@ -114,7 +114,7 @@ export async function deleteBlackboardAs(
   caller: Caller,
   input: { key: string; ifVersion?: number | undefined },
 ): Promise<{ key: string; deleted: true; version: number }> {
-  const acting = await gate(env, db, caller, "bb.write", true);
+  const acting = await gateBoardCall(env, db, caller, "bb.write", true);
   const outcome = await deleteBlackboardEntry(db, {
     tenantId: acting.tenantId,
     key: input.key,
@@ -161,7 +161,7 @@ export async function createArtifactAs(
   caller: Caller,
   input: ArtifactCreateInput,
 ): Promise<ArtifactView> {
-  const acting = await gate(env, db, caller, "artifact.write", true);
+  const acting = await gateBoardCall(env, db, caller, "artifact.write", true);
   if (input.bytes.byteLength > BOARD_LIMITS.artifactBytes) {
     throw artifactTooLarge(BOARD_LIMITS.artifactBytes, input.bytes.byteLength);
   }
@@ -214,7 +214,7 @@ export async function deleteArtifactAs(
   caller: Caller,
   input: { id: string },
 ): Promise<{ id: string; deleted: true }> {
-  const acting = await gate(env, db, caller, "artifact.write", true);
+  const acting = await gateBoardCall(env, db, caller, "artifact.write", true);
   const meta = await artifactOf(db, acting, input.id);
   if (acting.as === "process" && meta.processId !== acting.processId) {
     throw new ApiError("forbidden", "an agent key deletes only its own process's artifacts");
