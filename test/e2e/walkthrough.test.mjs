@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -27,20 +28,32 @@ function walkthroughScript() {
 }
 
 /**
- * A GET, sent again once if the socket it went out on was closed under it. Node's fetch reuses
- * a keep-alive connection from before the walk-through (the walk-through's curl requests came in between);
- * when the server has just closed that idle connection the request fails with "fetch failed"
- * before reaching it (seen twice in CI). A GET is safe to repeat; any other failure is thrown,
- * with its cause and the server's recent output.
+ * A GET on a connection of its own, its body parsed as JSON. Node's fetch reuses keep-alive
+ * connections opened before the walk-through; the walk-through's curl requests take seconds, and
+ * the server closes those idle connections meanwhile, so a fetch sent on one fails with "fetch
+ * failed" before reaching the server (seen three times in CI, once even on fetch's retry, which
+ * took another stale connection from its pool). A fresh connection cannot be stale; any failure
+ * is thrown with its cause and the server's recent output.
  */
-async function getOnce(url, headers) {
-  try {
-    return await fetch(url, { headers });
-  } catch (error) {
-    const code = error?.cause?.code;
-    if (code === "UND_ERR_SOCKET" || code === "ECONNRESET") return fetch(url, { headers });
-    throw new Error(`GET ${url}: ${error?.cause ?? error}\n${server.output().slice(-4000)}`);
-  }
+function getJsonFresh(url, headers) {
+  const fail = (why) => new Error(`GET ${url}: ${why}\n${server.output().slice(-4000)}`);
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers, agent: false }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => {
+        body += chunk;
+      });
+      response.on("end", () => {
+        try {
+          resolve({ status: response.statusCode, body: JSON.parse(body) });
+        } catch {
+          reject(fail(`${response.statusCode}, not JSON: ${body.slice(0, 500)}`));
+        }
+      });
+    });
+    request.on("error", (error) => reject(fail(error)));
+  });
 }
 
 describe("npm run dev", () => {
@@ -56,6 +69,24 @@ describe("npm run dev", () => {
     assert.equal(doc.openapi, "3.1.0");
     const docs = await fetch(`${server.base}/docs`);
     assert.equal(docs.status, 200);
+  });
+});
+
+// Before the walk-through: its curl requests take seconds, long enough for the server to close
+// fetch's idle keep-alive connections, so nothing here sends on fetch's pool after it.
+describe("errors over real HTTP", () => {
+  it("answers problem+json with a request id for malformed JSON and unknown routes", async () => {
+    const bad = await fetch(`${server.base}/v1/tenants`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+      body: "{",
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get("content-type"), "application/problem+json");
+    assert.equal((await bad.json()).code, "malformed_json");
+    const missing = await fetch(`${server.base}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.ok(missing.headers.get("x-request-id"));
   });
 });
 
@@ -96,28 +127,12 @@ describe("README walk-through", () => {
   });
 
   it("then has four spawns in the audit log, all allowed", async () => {
-    const audit = await (
-      await getOnce(`${server.base}/v1/audit?action=process.spawn`, {
-        authorization: `Bearer ${server.token}`,
-      })
-    ).json();
+    const { status, body: audit } = await getJsonFresh(
+      `${server.base}/v1/audit?action=process.spawn`,
+      { authorization: `Bearer ${server.token}` },
+    );
+    assert.equal(status, 200, JSON.stringify(audit));
     assert.equal(audit.items.length, 4);
     assert.ok(audit.items.every((i) => i.decision === "allow"));
-  });
-});
-
-describe("errors over real HTTP", () => {
-  it("answers problem+json with a request id for malformed JSON and unknown routes", async () => {
-    const bad = await fetch(`${server.base}/v1/tenants`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
-      body: "{",
-    });
-    assert.equal(bad.status, 400);
-    assert.equal(bad.headers.get("content-type"), "application/problem+json");
-    assert.equal((await bad.json()).code, "malformed_json");
-    const missing = await fetch(`${server.base}/nowhere`);
-    assert.equal(missing.status, 404);
-    assert.ok(missing.headers.get("x-request-id"));
   });
 });
