@@ -345,7 +345,7 @@ function batchCase(scenario: string, programs: number, engine: EngineParams): Ca
  */
 function stallsCase(rho: number, quick: boolean): Case {
   const base = openCase(
-    "stalls",
+    STALLS_SCENARIO,
     rho,
     workload(0, MIXED, true),
     (quick ? 180 : 720) * MIN,
@@ -468,7 +468,7 @@ export const SCENARIOS: Scenario[] = [
     }),
   ),
   {
-    name: "stalls",
+    name: STALLS_SCENARIO,
     backend: "hosted API, 16 concurrent binds",
     description:
       "S6 tool-heavy and HITL stalls: hosted-API mix with hung tools and approvals, 16 concurrent calls; lanes released after each call (kernel) or held through each tool wait (+hold-lanes)",
