@@ -89,7 +89,7 @@ export class CommandDispatcher {
     const nowMs = Date.now();
     const batchId = newId("commandBatch", nowMs);
     const deadlineAtMs = nowMs + timeoutMs;
-    const routing = store.routing();
+    const routing = store.nodes.routing();
     const roles = new Map(routing.map((r) => [r.node_id, r.role]));
     const sockets = helloedSockets(this.host.sockets(), routing);
     // The body is the same for every node: encode it once (an assignment is a few KiB).
@@ -109,7 +109,7 @@ export class CommandDispatcher {
       };
       const wrongRole = role ? roleRefusal(command, role) : null;
       if (wrongRole) {
-        store.insertCommand({
+        store.commands.insert({
           ...base,
           status: "failed",
           error_json: JSON.stringify(wrongRole),
@@ -119,7 +119,7 @@ export class CommandDispatcher {
       }
       const frame = `{"type":"command","commandId":"${commandId}","deadlineAtMs":${deadlineAtMs},"body":${bodyJson}}`;
       if (!ws || !trySendText(ws, frame)) {
-        store.insertCommand({
+        store.commands.insert({
           ...base,
           status: "offline",
           error_json: JSON.stringify({ code: "offline", message: "the node is not connected" }),
@@ -127,7 +127,7 @@ export class CommandDispatcher {
         });
         continue;
       }
-      store.insertCommand({ ...base, status: "sent", error_json: null, settled_at_ms: null });
+      store.commands.insert({ ...base, status: "sent", error_json: null, settled_at_ms: null });
       open += 1;
     }
     // Registered before the first await, so no ack can slip past it.
@@ -138,7 +138,7 @@ export class CommandDispatcher {
     if (open > 0) await this.host.scheduleAlarm(nowMs);
     await done;
     writes.flush();
-    const results = store.batchResults(batchId);
+    const results = store.commands.batchResults(batchId);
     return { ok: true, batchId, results, counts: countByStatus(results) };
   }
 
@@ -149,13 +149,15 @@ export class CommandDispatcher {
    */
   results(commandIds: string[]): CommandResult[] {
     this.host.writes.flush();
-    return this.host.store.commands(commandIds.slice(0, FLEET_OBJECT_LIMITS.commandTargetsMax));
+    return this.host.store.commands.results(
+      commandIds.slice(0, FLEET_OBJECT_LIMITS.commandTargetsMax),
+    );
   }
 
   /**
    * Wakes RPC callers whose batches have no open command left (one settled command per id).
    *
-   * @example commands.settled(store.timeOutDue(Date.now()))
+   * @example commands.settled(store.commands.timeOutDue(Date.now()))
    */
   settled(batchIds: readonly string[]): void {
     for (const batchId of batchIds) {
@@ -176,7 +178,7 @@ export class CommandDispatcher {
    */
   resolveTarget(target: NodeTarget): string[] {
     if ("nodeIds" in target) return [...new Set(target.nodeIds)];
-    return this.host.store
+    return this.host.store.nodes
       .routing()
       .filter((row) => matchesSelector(JSON.parse(row.labels_json), row.role, target.selector))
       .map((row) => row.node_id);

@@ -17,7 +17,8 @@ import type { CommandDispatcher } from "./fleet-commands.js";
 import type { NodePresence, StepRollouts } from "./fleet-presence.js";
 import { belongsTo } from "./fleet-rollout-engine.js";
 import { attachmentOf, refuse, type SocketAttachment, trySend } from "./fleet-sockets.js";
-import type { FleetStore, NodeStateRow } from "./fleet-store.js";
+import type { FleetStore } from "./fleet-store.js";
+import type { NodeStateRow } from "./fleet-store-nodes.js";
 import type { VerifyDispatcher } from "./fleet-verify-dispatch.js";
 import type { WriteBehind } from "./fleet-writes.js";
 
@@ -46,7 +47,7 @@ export class FrameHandler {
     if (!att) return ws.close(FLEET_CLOSE_CODES.badFrame, "unknown connection");
     // Every frame checks that its connection still speaks for the node (one narrow read);
     // the full row is read only by the frames that need it.
-    const speaking = store.connectionOf(att.nodeId);
+    const speaking = store.nodes.connectionOf(att.nodeId);
     if (!speaking || speaking.conn_id !== att.connId) {
       refuse(ws, {
         closeCode: FLEET_CLOSE_CODES.replaced,
@@ -68,7 +69,7 @@ export class FrameHandler {
           },
         });
       }
-      const row = store.node(att.nodeId);
+      const row = store.nodes.get(att.nodeId);
       if (!row) return;
       return this.onHello(ws, att, row, frame, nowMs);
     }
@@ -84,7 +85,7 @@ export class FrameHandler {
           speaking.d1_seen_ms === null ||
           nowMs - speaking.d1_seen_ms >= FLEET_OBJECT_LIMITS.lastSeenRefreshMs
         ) {
-          const row = store.node(att.nodeId);
+          const row = store.nodes.get(att.nodeId);
           if (row) await presence.refreshLastSeen(row, nowMs);
         }
         return;
@@ -120,7 +121,7 @@ export class FrameHandler {
         );
         // Only an open command of this node, answered once; late and repeated acks change nothing.
         if (writes.hasAck(frame.commandId)) return;
-        const batchId = store.openBatchOf(frame.commandId, att.nodeId);
+        const batchId = store.commands.openBatchOf(frame.commandId, att.nodeId);
         if (batchId === null) return;
         writes.ack({
           commandId: frame.commandId,
@@ -136,9 +137,9 @@ export class FrameHandler {
       }
       case "deploy-status": {
         this.touch(att.nodeId, nowMs);
-        const row = store.node(att.nodeId);
+        const row = store.nodes.get(att.nodeId);
         if (!row) return;
-        store.addDeployEvent(att.nodeId, nowMs, JSON.stringify(frame));
+        store.history.addDeployEvent(att.nodeId, nowMs, JSON.stringify(frame));
         this.host.stepRollouts(att.nodeId, (rolloutId) =>
           belongsTo(rolloutId, frame.assignmentId)
             ? { type: "deploy-status", atMs: nowMs, nodeId: att.nodeId, status: frame }
@@ -147,7 +148,7 @@ export class FrameHandler {
         const before = row.running_json;
         const after = frame.running === null ? null : JSON.stringify(frame.running);
         if (before !== after) {
-          store.setRunning(att.nodeId, frame.running);
+          store.nodes.setRunning(att.nodeId, frame.running);
           await presence.mirror(row, { running: frame.running }, nowMs);
         }
         return;
@@ -160,7 +161,12 @@ export class FrameHandler {
           });
         }
         this.touch(att.nodeId, nowMs);
-        store.putVerifyResult(frame.result.jobId, att.nodeId, nowMs, JSON.stringify(frame.result));
+        store.verifyResults.put(
+          frame.result.jobId,
+          att.nodeId,
+          nowMs,
+          JSON.stringify(frame.result),
+        );
         await this.host.verify.complete(att.nodeId, frame.result, nowMs);
         return;
     }
@@ -196,7 +202,7 @@ export class FrameHandler {
       });
     }
     const factsJson = JSON.stringify(hello.facts);
-    store.markHello(att.nodeId, {
+    store.nodes.markHello(att.nodeId, {
       labels: merged.labels,
       factsJson,
       agentVersion: hello.agentVersion,
@@ -224,7 +230,7 @@ export class FrameHandler {
     if (!sameLabels(merged.labels, JSON.parse(row.labels_json) as Labels)) {
       patch.labels = merged.labels;
     }
-    store.setD1Seen(att.nodeId, nowMs);
+    store.nodes.setD1Seen(att.nodeId, nowMs);
     this.host.stepRollouts(att.nodeId, () => ({
       type: "node-online",
       atMs: nowMs,

@@ -16,7 +16,8 @@ import { openDb } from "../store/db.js";
 import { type NodeStatePatch, writeNodeState } from "../store/fleet.js";
 import type { RolloutEngine } from "./fleet-rollout-engine.js";
 import { attachmentOf, nodeTag, refuse, type SocketAttachment } from "./fleet-sockets.js";
-import type { FleetStore, NodeStateRow } from "./fleet-store.js";
+import type { FleetStore } from "./fleet-store.js";
+import type { NodeStateRow } from "./fleet-store-nodes.js";
 
 /** Steps a node's live rollouts on an event of that node (the Fleet object's `stepRollouts`). */
 export type StepRollouts = (nodeId: string, make: Parameters<RolloutEngine["onNode"]>[1]) => void;
@@ -41,7 +42,7 @@ export class NodePresence {
    */
   async mirror(row: NodeStateRow, patch: NodeStatePatch, nowMs: number): Promise<void> {
     const { store, env } = this.host;
-    const stateVersion = store.nextStateVersion(row.node_id);
+    const stateVersion = store.nodes.nextStateVersion(row.node_id);
     try {
       await writeNodeState(
         openDb(env.DB),
@@ -66,7 +67,7 @@ export class NodePresence {
    * @example await presence.refreshLastSeen(row, Date.now())
    */
   async refreshLastSeen(row: NodeStateRow, nowMs: number): Promise<void> {
-    this.host.store.setD1Seen(row.node_id, nowMs);
+    this.host.store.nodes.setD1Seen(row.node_id, nowMs);
     await this.mirror(row, { lastSeenAtMs: nowMs }, nowMs);
   }
 
@@ -76,7 +77,7 @@ export class NodePresence {
    * @example await presence.offline(row, att.connId, Date.now())
    */
   async offline(row: NodeStateRow, connId: string | null, nowMs: number): Promise<void> {
-    if (this.host.store.markOffline(row.node_id, connId)) {
+    if (this.host.store.nodes.markOffline(row.node_id, connId)) {
       this.host.stepRollouts(row.node_id, () => ({
         type: "node-offline",
         atMs: nowMs,
@@ -94,7 +95,7 @@ export class NodePresence {
   async dropConnection(ws: WebSocket): Promise<void> {
     const att = attachmentOf(ws);
     if (!att) return;
-    const row = this.host.store.node(att.nodeId);
+    const row = this.host.store.nodes.get(att.nodeId);
     if (row) await this.offline(row, att.connId, Date.now());
   }
 
@@ -105,7 +106,7 @@ export class NodePresence {
    */
   async refuseAndDrop(ws: WebSocket, att: SocketAttachment, refusal: FrameRefusal): Promise<void> {
     refuse(ws, refusal);
-    const row = this.host.store.node(att.nodeId);
+    const row = this.host.store.nodes.get(att.nodeId);
     if (row) await this.offline(row, att.connId, Date.now());
   }
 
@@ -122,7 +123,7 @@ export class NodePresence {
     for (const ws of this.host.sockets()) {
       const att = attachmentOf(ws);
       if (!att) continue;
-      const row = store.node(att.nodeId);
+      const row = store.nodes.get(att.nodeId);
       if (!att.hello) {
         if (nowMs - att.connectedAtMs >= FLEET_OBJECT_LIMITS.helloTimeoutMs) {
           refuse(ws, {
@@ -147,7 +148,7 @@ export class NodePresence {
     }
     // A node marked online whose connection is gone without a close event (the object was
     // restarted, say) goes offline here.
-    for (const row of store.nodes("online")) {
+    for (const row of store.nodes.list("online")) {
       if (row.conn_id === null || !liveConnIds.has(row.conn_id)) {
         await this.offline(row, row.conn_id, nowMs);
       }
@@ -171,7 +172,7 @@ export class NodePresence {
         closeCode: FLEET_CLOSE_CODES.unauthorized,
         error: { code: "credential_revoked", message: "this node's credential was revoked" },
       });
-      store.markOffline(nodeId, att.connId);
+      store.nodes.markOffline(nodeId, att.connId);
       closed += 1;
     }
     return closed;

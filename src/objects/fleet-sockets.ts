@@ -60,7 +60,7 @@ export function attachmentOf(ws: WebSocket): SocketAttachment | null {
 /**
  * Sockets that said hello and still speak for their node, by node id.
  *
- * @example helloedSockets(ctx.getWebSockets(), store.routing()).get(nodeId)
+ * @example helloedSockets(ctx.getWebSockets(), store.nodes.routing()).get(nodeId)
  */
 export function helloedSockets(
   sockets: readonly WebSocket[],

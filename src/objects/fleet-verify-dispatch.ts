@@ -51,8 +51,8 @@ export class VerifyDispatcher {
     options: { timeoutMs: number; ackTimeoutMs?: number },
   ): Promise<StartVerifyReply> {
     const { store, jobs } = this.host;
-    const candidates = store
-      .nodes("online")
+    const candidates = store.nodes
+      .list("online")
       .filter((row) => row.role === "verifier")
       .filter((row) => jobs.runningOn(row.node_id).length === 0);
     const tried: Extract<StartVerifyReply, { ok: false }>["tried"] = [];

@@ -12,7 +12,8 @@ import {
   type NodeSelector,
   NodeSelectorSchema,
 } from "../schedcp/fleet/targets.js";
-import type { FleetStore, NodeStateRow } from "./fleet-store.js";
+import type { FleetStore } from "./fleet-store.js";
+import type { NodeStateRow } from "./fleet-store-nodes.js";
 import type { NodeLive, NodeWindowEntry, Running } from "./fleet-types.js";
 
 /**
@@ -21,9 +22,9 @@ import type { NodeLive, NodeWindowEntry, Running } from "./fleet-types.js";
  * @example nodeView(store, "n1") // { nodeId: "n1", status: "online", …, lastTelemetry: {…} }
  */
 export function nodeView(store: FleetStore, nodeId: string): NodeLive | null {
-  const row = store.node(nodeId);
+  const row = store.nodes.get(nodeId);
   if (!row) return null;
-  const latest = store.telemetryPage(nodeId, null, 1).items[0] ?? null;
+  const latest = store.history.telemetryPage(nodeId, null, 1).items[0] ?? null;
   return { ...liveView(row), lastTelemetry: latest };
 }
 
@@ -34,8 +35,8 @@ export function nodeView(store: FleetStore, nodeId: string): NodeLive | null {
  */
 export function matchingNodes(store: FleetStore, selector: NodeSelector): NodeLive[] {
   const parsed = NodeSelectorSchema.parse(selector);
-  return store
-    .nodes("all")
+  return store.nodes
+    .list("all")
     .filter((row) => matchesSelector(JSON.parse(row.labels_json), row.role, parsed))
     .map((row) => ({ ...liveView(row), facts: null, lastTelemetry: null }));
 }
@@ -55,12 +56,12 @@ export function nodeWindows(
     Math.min(Math.trunc(reportsPerNode), FLEET_OBJECT_LIMITS.telemetryHistoryPerNode),
   );
   return nodeIds.slice(0, FLEET_OBJECT_LIMITS.windowNodesMax).map((nodeId) => {
-    const row = store.node(nodeId);
+    const row = store.nodes.get(nodeId);
     if (!row) return { nodeId, facts: null, reports: [] };
     return {
       nodeId,
       facts: row.facts_json === null ? null : JSON.parse(row.facts_json),
-      reports: store.telemetryPage(nodeId, null, limit).items,
+      reports: store.history.telemetryPage(nodeId, null, limit).items,
     };
   });
 }

@@ -74,10 +74,11 @@ export class WriteBehind {
     this.#touches.clear();
     this.#reports = [];
     this.storage.transactionSync(() => {
-      for (const a of acks) this.store.settleWithAck(a.commandId, a.nodeId, a.ok, a.error, a.atMs);
-      for (const [nodeId, atMs] of touches) this.store.touch(nodeId, atMs);
+      for (const a of acks)
+        this.store.commands.settleWithAck(a.commandId, a.nodeId, a.ok, a.error, a.atMs);
+      for (const [nodeId, atMs] of touches) this.store.nodes.touch(nodeId, atMs);
       for (const r of reports)
-        this.store.addTelemetry(r.nodeId, r.atMs, r.receivedAtMs, r.reportJson);
+        this.store.history.addTelemetry(r.nodeId, r.atMs, r.receivedAtMs, r.reportJson);
     });
   }
 

@@ -22,8 +22,9 @@
  * inbound frames in fleet-frames.ts, commands and their batch waiters in fleet-commands.ts,
  * online/offline and the alarm's sweep in fleet-presence.ts, verification jobs in
  * fleet-verify-dispatch.ts, rollouts in fleet-rollout-start.ts and fleet-rollout-engine.ts,
- * socket attachments, tags and sending in fleet-sockets.ts, and its SQLite in fleet-store.ts,
- * fleet-writes.ts, fleet-verify.ts and fleet-rollouts.ts.
+ * socket attachments, tags and sending in fleet-sockets.ts, and its SQLite in fleet-store.ts
+ * (with its tables split over fleet-store-*.ts), fleet-writes.ts, fleet-verify.ts and
+ * fleet-rollouts.ts.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -117,12 +118,12 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     this.intervals = fleetIntervals(env);
     this.engine = new RolloutEngine(ctx.storage.sql, {
       sendText: (nodeId, text) => {
-        const ws = helloedSockets(ctx.getWebSockets(), this.store.routing()).get(nodeId);
+        const ws = helloedSockets(ctx.getWebSockets(), this.store.nodes.routing()).get(nodeId);
         return ws !== undefined && trySendText(ws, text);
       },
       telemetry: (nodeId, limit) => {
         this.writes.flush();
-        return this.store.telemetryPage(nodeId, null, limit).items;
+        return this.store.history.telemetryPage(nodeId, null, limit).items;
       },
       transact: (fn) => ctx.storage.transactionSync(fn),
       tenantId: () => this.store.tenant() ?? "",
@@ -200,7 +201,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
       hello: false,
     };
     server.serializeAttachment(attachment);
-    this.store.claimConnection(identity, connId);
+    this.store.nodes.claimConnection(identity, connId);
     await this.scheduleAlarm(nowMs);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -228,12 +229,12 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   override async alarm(): Promise<void> {
     const nowMs = Date.now();
     this.writes.flush();
-    this.commands.settled(this.store.timeOutDue(nowMs));
+    this.commands.settled(this.store.commands.timeOutDue(nowMs));
     await this.verify.timeOut(nowMs);
     this.engine.tick(nowMs);
     await this.engine.drain(openDb(this.env.DB));
     await this.presence.sweep(nowMs);
-    this.store.pruneCommands(nowMs);
+    this.store.commands.prune(nowMs);
     await this.scheduleAlarm(nowMs);
   }
 
@@ -277,7 +278,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   ): Promise<SeqPage<TelemetryEntry>> {
     if (!this.ownsTenant(tenantId)) return { items: [], nextBeforeSeq: null };
     this.writes.flush();
-    return this.store.telemetryPage(nodeId, beforeSeq, limit);
+    return this.store.history.telemetryPage(nodeId, beforeSeq, limit);
   }
 
   async deployEvents(
@@ -287,7 +288,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
     limit: number,
   ): Promise<SeqPage<DeployEventEntry>> {
     if (!this.ownsTenant(tenantId)) return { items: [], nextBeforeSeq: null };
-    return this.store.deployEventPage(nodeId, beforeSeq, limit);
+    return this.store.history.deployEventPage(nodeId, beforeSeq, limit);
   }
 
   async windows(
@@ -329,7 +330,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
 
   async verifyResult(tenantId: string, jobId: string): Promise<VerifyResultEntry | null> {
     if (!this.ownsTenant(tenantId)) return null;
-    return this.store.verifyResult(jobId);
+    return this.store.verifyResults.get(jobId);
   }
 
   async revoke(
@@ -351,7 +352,7 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
       return { ok: false, code: "wrong_tenant", message: "another tenant's object", nodeIds: [] };
     }
     this.writes.flush();
-    const routing = new Map(this.store.routing().map((r) => [r.node_id, r]));
+    const routing = new Map(this.store.nodes.routing().map((r) => [r.node_id, r]));
     const nodeIds =
       "nodeIds" in request.target
         ? [...new Set(request.target.nodeIds)]
@@ -415,13 +416,13 @@ export class Fleet extends DurableObject<Env> implements FleetRpc {
   /** Arms the alarm for the next deadline or sweep, unless an earlier one is set already. */
   private async scheduleAlarm(nowMs: number): Promise<void> {
     const candidates: number[] = [];
-    const deadline = this.store.nextDeadline();
+    const deadline = this.store.commands.nextDeadline();
     if (deadline !== null) candidates.push(deadline);
     const jobDeadline = this.verifyJobs.nextDeadline();
     if (jobDeadline !== null) candidates.push(jobDeadline);
     const rolloutWake = this.engine.nextWake(nowMs, FLEET_OBJECT_LIMITS.sweepIntervalMaxMs);
     if (rolloutWake !== null) candidates.push(rolloutWake);
-    if (this.ctx.getWebSockets().length > 0 || this.store.onlineCount() > 0) {
+    if (this.ctx.getWebSockets().length > 0 || this.store.nodes.onlineCount() > 0) {
       candidates.push(
         nowMs +
           Math.min(
