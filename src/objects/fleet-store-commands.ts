@@ -99,17 +99,6 @@ export class CommandStore {
     );
   }
 
-  openCount(batchId: string): number {
-    return (
-      this.sql
-        .exec<{ n: number }>(
-          "SELECT COUNT(*) AS n FROM commands WHERE batch_id = ? AND status = 'sent'",
-          batchId,
-        )
-        .toArray()[0]?.n ?? 0
-    );
-  }
-
   batchResults(batchId: string): CommandResult[] {
     return this.sql
       .exec<CommandRow>("SELECT * FROM commands WHERE batch_id = ? ORDER BY node_id", batchId)
