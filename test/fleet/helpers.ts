@@ -160,6 +160,25 @@ export async function connectHello(
   return socket;
 }
 
+/**
+ * Sends a heartbeat on `socket` every `intervalMs` until the returned stop is called. Tests set
+ * the heartbeat interval to one second, so a node that only listens is closed after three
+ * silent seconds; a test that waits on other work (an agent's run) longer than that under load
+ * keeps its nodes alive with this instead of racing the timeout.
+ */
+export function keepAlive(socket: NodeSocket, intervalMs = 250): () => void {
+  let seq = 0;
+  const timer = setInterval(() => {
+    seq += 1;
+    try {
+      socket.send({ type: "heartbeat", seq, atMs: Date.now() });
+    } catch {
+      clearInterval(timer); // the socket closed (the test failed or closed it): nothing to keep
+    }
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
 /** Polls `read` until `done` holds (bounded by tries, not by a time threshold). */
 export async function eventually<T>(
   read: () => Promise<T>,

@@ -13,7 +13,7 @@ import type { TelemetryReport } from "../../src/schedcp/protocol/index.js";
 import { send, toolResults } from "../bus/helpers.js";
 import { call, ended, type FullProcess, finishTurn, newTenant, spawn, until } from "../helpers.js";
 import { report as shaped } from "../schedcp/telemetry-fixtures.js";
-import { connectHello, enroll, eventually, type NodeSocket } from "./helpers.js";
+import { connectHello, enroll, eventually, keepAlive, type NodeSocket } from "./helpers.js";
 import { FakeNode, signedFifo } from "./rollout-helpers.js";
 import {
   createFifoCopy,
@@ -72,6 +72,8 @@ describe("the sched-agent type", () => {
     const nodeSocket = await connectHello(node.credential);
     const verifier = await enroll(t, { role: "verifier", nodeId: "vm-1" });
     const verifierSocket = await connectHello(verifier.credential, { role: "verifier" });
+    // The run below takes longer than three heartbeat intervals on a loaded machine.
+    const stopHeartbeats = [keepAlive(nodeSocket), keepAlive(verifierSocket)];
     sendReports(nodeSocket, 1_700_000_000_000, BEFORE);
     await eventually(
       () =>
@@ -195,6 +197,7 @@ describe("the sched-agent type", () => {
         }),
       ]),
     );
+    for (const stop of stopHeartbeats) stop();
     nodeSocket.ws.close();
     verifierSocket.ws.close();
   });
