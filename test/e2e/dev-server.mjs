@@ -24,14 +24,33 @@ export function freePort() {
   });
 }
 
+/** Starts that lost a race for a port (see startDevServer) before it gives up. */
+const PORT_RACE_ATTEMPTS = 3;
+
 /**
  * Runs the dev server in a fresh temporary directory (or `options.dir` and `options.port`, to
  * start it again where a stopped one ran). Resolves once /healthz answers, with the base URL,
  * the admin token it printed, its output so far, and stop(): it kills the server's process group,
  * removes the directory unless `{ keepState: true }`, and resolves once the process has exited.
  * `options.args` go to wrangler dev (e.g. `["--var", "NAME:value"]`).
+ *
+ * A port found free can be taken before wrangler binds it (by another process, or as the local
+ * port of one of the tests' own outgoing connections: both come from the ephemeral range), and
+ * workerd then exits with "Address already in use" (seen once in CI). Such a start is retried on
+ * new ports, up to PORT_RACE_ATTEMPTS in all; every other failure is thrown at once.
  */
 export async function startDevServer(options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchDevServer(options);
+    } catch (error) {
+      const lostPortRace = /Address already in use/.test(String(error?.message));
+      if (!lostPortRace || attempt >= PORT_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function launchDevServer(options) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "edgekernel-e2e-"));
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
@@ -73,17 +92,18 @@ export async function startDevServer(options = {}) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) {
-      await stop();
+      await stop({ keepState: options.dir !== undefined }); // a caller's directory is theirs
       throw new Error(`dev server exited with ${child.exitCode}:\n${output}`);
     }
     try {
-      const res = await fetch(`${base}/healthz`);
+      // Bounded: whatever else holds the port may accept and never answer.
+      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) });
       if (res.ok) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await stop();
+      await stop({ keepState: options.dir !== undefined });
       throw new Error(`dev server not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 300));
