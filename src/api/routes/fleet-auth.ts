@@ -39,3 +39,6 @@ export function nodeIdentity(node: NodeRow): [string, string] {
   };
   return [CONNECT_IDENTITY_HEADER, JSON.stringify(identity)];
 }
+
+/** The security requirement of routes that take a node credential (scheme registered in app.ts). */
+export const NODE_CREDENTIAL = [{ nodeCredential: [] }];
