@@ -19,6 +19,7 @@ import {
   createArtifactAs,
   deleteArtifactAs,
 } from "../../objects/board-writes.js";
+import { readCappedBody } from "../capped-body.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { fieldError, problemResponse } from "../problem.js";
@@ -38,34 +39,6 @@ export const ARTIFACT_RAW_BODY_PATHS = ["/v1/artifacts"];
 
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 const CONTENT_TYPE_PATTERN = /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/;
-
-/**
- * Reads a request body into memory, refusing it (413) as soon as it passes `limitBytes`,
- * whatever its Content-Length claimed.
- */
-async function readCapped(body: ReadableStream<Uint8Array> | null, limitBytes: number) {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => {});
-      throw artifactTooLarge(limitBytes);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
-}
 
 // ---------------------------------------------------------------------------------------------
 // POST /v1/artifacts
@@ -105,7 +78,9 @@ artifactRoutes.openapi(createRouteDef, async (c) => {
   if (declared !== undefined && Number(declared) > BOARD_LIMITS.artifactBytes) {
     throw artifactTooLarge(BOARD_LIMITS.artifactBytes, Number(declared));
   }
-  const bytes = await readCapped(c.req.raw.body, BOARD_LIMITS.artifactBytes);
+  const bytes = await readCappedBody(c.req.raw.body, BOARD_LIMITS.artifactBytes, () =>
+    artifactTooLarge(BOARD_LIMITS.artifactBytes),
+  );
   const artifact = await createArtifactAs(c.env, c.var.db, c.var.principal, {
     name: q.name,
     processId: q.processId,

@@ -8,6 +8,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { fleetStub } from "../../objects/fleet.js";
 import { FLEET_LIMITS } from "../../schedcp/protocol/index.js";
 import { getFleetArtifact, putFleetArtifact } from "../../store/fleet-artifacts.js";
+import { readCappedBody } from "../capped-body.js";
 import type { AppEnv } from "../context.js";
 import { json, problems } from "../openapi.js";
 import { ApiError, fieldError } from "../problem.js";
@@ -97,7 +98,7 @@ fleetArtifactRoutes.openapi(uploadRoute, async (c) => {
   if (declared !== undefined && Number(declared) > FLEET_LIMITS.maxObjectBytes) {
     throw objectTooLarge();
   }
-  const bytes = await readCappedBody(c.req.raw.body, FLEET_LIMITS.maxObjectBytes);
+  const bytes = await readCappedBody(c.req.raw.body, FLEET_LIMITS.maxObjectBytes, objectTooLarge);
   if (bytes.byteLength === 0) throw fieldError("body", "the object is empty", "empty");
   const sha256 = await putFleetArtifact(c.env.BLOBS, node.tenantId, bytes);
   if (!(await stub.verifyUploaded(node.tenantId, jobId, node.id, sha256, bytes.byteLength))) {
@@ -113,32 +114,4 @@ function objectTooLarge(): ApiError {
     `a compiled object is at most ${FLEET_LIMITS.maxObjectBytes} bytes`,
     { extra: { limitBytes: FLEET_LIMITS.maxObjectBytes } },
   );
-}
-
-/** Reads a body, refusing it as soon as it passes `limitBytes` (whatever Content-Length said). */
-async function readCappedBody(
-  body: ReadableStream<Uint8Array> | null,
-  limitBytes: number,
-): Promise<Uint8Array> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => {});
-      throw objectTooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
 }

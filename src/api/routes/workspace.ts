@@ -20,6 +20,7 @@ import {
   workspaceUsage,
   writeEntry,
 } from "../../objects/workspace-calls.js";
+import { readCappedBody } from "../capped-body.js";
 import type { AppEnv } from "../context.js";
 import { BEARER, json, problems } from "../openapi.js";
 import { ApiError, fieldError, problemResponse } from "../problem.js";
@@ -87,27 +88,7 @@ async function readBodyLimited(req: Request, maxBytes: number): Promise<Uint8Arr
     });
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return readCappedBody(req.body, maxBytes, tooLarge);
 }
 
 function contentTypeOf(c: Context<AppEnv>): string {
