@@ -22,7 +22,12 @@
  */
 
 import { createRng, deriveSeed, type Rng } from "../../src/kernel/capacity/random.js";
-import type { Decision, SchedPolicy, SchedTask } from "../../src/kernel/scheduler/types.js";
+import {
+  type Decision,
+  type SchedPolicy,
+  type SchedTask,
+  ZERO_USAGE,
+} from "../../src/kernel/scheduler/types.js";
 import { baseLatencyUs } from "./backend.js";
 import { exponential, weightedIndex } from "./dist.js";
 import { callAloneUs, engineWorkUs } from "./engine.js";
@@ -431,7 +436,7 @@ class Simulation {
 
   /** A picked request of an ended program: give back what the pick reserved. */
   private unpick(task: SchedTask): void {
-    this.policy.charge(task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, this.nowMs());
+    this.policy.charge(task, ZERO_USAGE, this.nowMs());
     this.dequeued(task);
     this.calls.delete(task.taskId);
   }

@@ -8,7 +8,7 @@
 
 import type { Permit } from "../kernel/capacity/limiter.js";
 import { newId } from "../kernel/ids.js";
-import type { SchedTask } from "../kernel/scheduler/types.js";
+import { type SchedTask, ZERO_USAGE } from "../kernel/scheduler/types.js";
 import type { processStub } from "./agent-process.js";
 import type { PoolState } from "./scheduler-state.js";
 import { recordGrant } from "./scheduler-stats.js";
@@ -187,7 +187,7 @@ export function withdraw(store: SchedulerStore, state: PoolState, processId: str
   store.deleteTasksOf(processId);
   if (state.held?.task.processId === processId) {
     // Undo what the pick booked (budget reservation, fair-share charge) before dropping it.
-    state.policy.charge(state.held.task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, Date.now());
+    state.policy.charge(state.held.task, ZERO_USAGE, Date.now());
     state.held = null;
   }
 }

@@ -19,6 +19,7 @@ import type { Env } from "../env.js";
 import { CapacityLimiter } from "../kernel/capacity/limiter.js";
 import { applyPoolPatch, type PoolConfigPatch } from "../kernel/scheduler/pool-config.js";
 import { createPolicyFromConfig, switchPolicy } from "../kernel/scheduler/registry.js";
+import { ZERO_USAGE } from "../kernel/scheduler/types.js";
 import { openDb } from "../store/db.js";
 import { upsertPoolIndex } from "../store/pools.js";
 import { processStub } from "./agent-process.js";
@@ -181,7 +182,7 @@ export class Scheduler extends DurableObject<Env> implements SchedulerRpc {
     if (patch.policy) {
       if (state.held) {
         // Undo the old policy's pick and let the new policy order the request like the rest.
-        state.policy.charge(state.held.task, { inputTokens: 0, outputTokens: 0, runMs: 0 }, nowMs);
+        state.policy.charge(state.held.task, ZERO_USAGE, nowMs);
         state.policy.enqueue(state.held.task, nowMs);
         state.held = null;
       }
