@@ -2,7 +2,7 @@
  * bench/sched — the scheduling benchmark (issue 3, item 6; design in ../shared/BENCH-SCHED.md).
  *
  *   npx tsx bench/sched/main.ts [--seed N | --seeds A-B,C] [--scenario NAME]... [--load X]...
- *                               [--quick] [--verify] [--out FILE]
+ *                               [--policy NAME]... [--quick] [--verify] [--out FILE]
  *
  * Runs every policy of src/kernel/scheduler (through its registry, no copies) plus strict
  * priority and the clairvoyant SRPT oracle on each scenario, prints one aligned table per
@@ -10,7 +10,9 @@
  * `--scenario mixed` selects every `mixed-*` variant (S1 on six backend shapes, and the KV-scarce
  * engine with HITL stalls).
  * `--seeds` runs every case once per seed and reads the S1 gate across them (mean ± 95% CI and
- * the worst seed, written to `<out>-gate.json`); `--load` keeps only the cases at those loads.
+ * the worst seed, written to `<out>-gate.json`); `--load` keeps only the cases at those loads;
+ * `--policy` runs only the named policies, with FCFS (every ratio's baseline) and whatever a
+ * scenario's client baselines name.
  * Same seed ⇒ same metrics and event-log hashes; only decisionUs (a real timer) varies.
  * `--verify` runs everything twice and fails if any metric or hash differs.
  */
@@ -43,6 +45,8 @@ import type { SimResult } from "./sim-types.js";
 import { gateSummaries, gateTable, targets } from "./targets.js";
 
 const DECISION_COST = "decision-cost";
+/** The baseline every ratio is read against; always run. */
+const FCFS = "fcfs";
 interface Row {
   scenario: string;
   seed: number;
@@ -66,6 +70,8 @@ interface Args {
   seeds: number[];
   /** Only the cases at these loads (null: all). */
   loads: number[] | null;
+  /** Only these policies, plus FCFS and the ones client baselines name (null: all). */
+  policies: string[] | null;
   scenarios: string[];
   quick: boolean;
   verify: boolean;
@@ -79,6 +85,7 @@ function parse(): Args {
       seed: { type: "string", default: "1" },
       seeds: { type: "string" },
       load: { type: "string", multiple: true },
+      policy: { type: "string", multiple: true },
       scenario: { type: "string", multiple: true },
       quick: { type: "boolean", default: false },
       verify: { type: "boolean", default: false },
@@ -97,9 +104,15 @@ function parse(): Args {
     if (!known.includes(s))
       fail(`unknown scenario "${s}"; known: ${known.join(", ")}, mixed (all mixed-*), all`);
   }
+  const policies = values.policy?.flatMap((p) => p.split(",")) ?? null;
+  const labels = benchPolicies(TENANT_WEIGHT_MAP).map((p) => p.label);
+  for (const p of policies ?? []) {
+    if (!labels.includes(p)) fail(`unknown policy "${p}"; known: ${labels.join(", ")}`);
+  }
   return {
     seeds,
     loads,
+    policies,
     scenarios: selected,
     quick: values.quick,
     verify: values.verify,
@@ -138,6 +151,17 @@ function seedList(text: string): number[] {
 function fail(message: string): never {
   process.stderr.write(`bench/sched: ${message}\n`);
   process.exit(2);
+}
+
+/** `wanted` (null: all), FCFS, and every policy a scenario's client baseline runs with. */
+function selectPolicies(all: BenchPolicy[], wanted: string[] | null): BenchPolicy[] {
+  if (wanted === null) return all;
+  const keep = new Set([
+    FCFS,
+    ...wanted,
+    ...SCENARIOS.flatMap((s) => s.cases(true).flatMap((c) => c.baselines.map((b) => b.policy))),
+  ]);
+  return all.filter((p) => keep.has(p.label));
 }
 
 /** One run: a policy with the case's client, or a baseline's policy with its own client. */
@@ -202,7 +226,7 @@ function main(): void {
   const args = parse();
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  const policies = benchPolicies(TENANT_WEIGHT_MAP);
+  const policies = selectPolicies(benchPolicies(TENANT_WEIGHT_MAP), args.policies);
   const rows: Row[] = [];
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const [firstSeed] = args.seeds as [number];

@@ -1,7 +1,8 @@
 /**
  * The policies under test: the kernel's own, built through its registry exactly as the
  * Scheduler Durable Object builds them, plus strict priority (the priority policy without
- * aging, vLLM's `priority`) and the SRPT oracle.
+ * aging, vLLM's `priority`), the default stack with Autellix's promotion rule (an ablation) and
+ * the SRPT oracle.
  */
 
 import { createPolicy } from "../../src/kernel/scheduler/registry.js";
@@ -32,6 +33,11 @@ export function benchPolicies(tenantWeights: Record<string, number>): BenchPolic
       make: () => createPolicy("composite", { tenantWeights, nesting: "class-first" }),
     },
     { label: "fair-plas", make: () => createPolicy("fair-plas", { tenantWeights }) },
+    // Ablation: the default stack with Autellix's promotion (starved programs to the top queue).
+    {
+      label: "fair-plas-autellix",
+      make: () => createPolicy("fair-plas", { tenantWeights, plas: { promotedTurnPicks: null } }),
+    },
     { label: "srpt-oracle", make: (oracle) => new SrptOracle(oracle) },
   ];
 }

@@ -26,6 +26,7 @@ const BUDGET_LAYER_POLICIES = new Set([
   "composite",
   "composite-class-first",
   "fair-plas",
+  "fair-plas-autellix",
 ]);
 /** The stack a pool runs unless told otherwise: BENCH-SCHED §7's "default policy stack". */
 const STACK = DEFAULT_POLICY;

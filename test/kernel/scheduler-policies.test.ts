@@ -26,6 +26,7 @@ import {
   ZERO_USAGE,
 } from "../../src/kernel/scheduler";
 import { PoolConfigSchema } from "../../src/kernel/scheduler/pool-config";
+import { PromotedLane } from "../../src/kernel/scheduler/promoted-lane";
 
 let nextId = 0;
 function task(overrides: Partial<SchedTask> = {}): SchedTask {
@@ -445,6 +446,80 @@ describe("plas", () => {
   });
 });
 
+/**
+ * Four heavy programs (level 1) whose requests starve from t = 0 to 1,000, then six fresh light
+ * ones: returns the policy and the ids in the order they were queued.
+ */
+function starvedThenFresh(p: SchedPolicy): { heavy: string[]; light: string[] } {
+  const heavy = ["h1", "h2", "h3", "h4"];
+  for (const id of heavy) {
+    enqueueAll(p, [task({ processId: id })]);
+    const d = run(p.pick(0));
+    p.charge(d.task, { inputTokens: 5_000, outputTokens: 0, runMs: 100 }, 0);
+  }
+  // Due for promotion at 0 + β × 100 ms of service.
+  for (const id of heavy) enqueueAll(p, [task({ processId: id, taskId: id })], 0);
+  const light = ["l1", "l2", "l3", "l4", "l5", "l6"];
+  for (const id of light) enqueueAll(p, [task({ processId: id, taskId: id })], 1_000);
+  return { heavy, light };
+}
+
+describe("plas promoted lane", () => {
+  const options = { levelsTokens: [1_000], starvationRatio: 1, minStarvationMs: 0 };
+
+  it("Autellix's rule: every promoted request goes before every fresh one (FIFO)", () => {
+    const p = createPlasPolicy(options);
+    starvedThenFresh(p);
+    expect(pickAll(p, 1_000)).toEqual(["h1", "h2", "h3", "h4", "l1", "l2", "l3", "l4", "l5", "l6"]);
+    expect(p.promotedCount).toBe(4);
+  });
+
+  it("with promotedTurnPicks = 3, starved requests get one pick in 3, oldest first", () => {
+    const p = createPlasPolicy({ ...options, promotedTurnPicks: 3 });
+    starvedThenFresh(p);
+    expect(pickAll(p, 1_000)).toEqual(["h1", "l1", "l2", "h2", "l3", "l4", "h3", "l5", "l6", "h4"]);
+    expect(p.promotedCount).toBe(4);
+  });
+
+  it("ranks a promoted request on its turn as the top queue would, else the level head", () => {
+    const p = createPlasPolicy({ ...options, promotedTurnPicks: 3 });
+    starvedThenFresh(p);
+    // h1's turn: level 0, queued at 0.
+    expect(p.peekRank(1_000)).toBe(0);
+    expect(run(p.pick(1_000)).task.taskId).toBe("h1");
+    // Not the lane's turn: the light head, level 0, queued at 1,000.
+    expect(p.peekRank(1_000)).toBe(1_000);
+    expect(run(p.pick(1_000)).task.taskId).toBe("l1");
+  });
+
+  it("keeps the lane and its turn across export and import", () => {
+    const p = createPlasPolicy({ ...options, promotedTurnPicks: 3 });
+    starvedThenFresh(p);
+    expect([run(p.pick(1_000)).task.taskId, run(p.pick(1_000)).task.taskId]).toEqual(["h1", "l1"]);
+    const restored = createPlasPolicy({ ...options, promotedTurnPicks: 3 });
+    restored.importState(JSON.parse(JSON.stringify(p.exportState())));
+    expect(restored.exportState()).toEqual(p.exportState());
+    const rest = ["l2", "h2", "l3", "l4", "h3", "l5", "l6", "h4"];
+    expect(pickAll(restored, 1_000)).toEqual(rest);
+    expect(pickAll(p, 1_000)).toEqual(rest);
+  });
+
+  it("a withdrawn promoted request leaves the lane too", () => {
+    const p = createPlasPolicy({ ...options, promotedTurnPicks: 3 });
+    starvedThenFresh(p);
+    p.peekRank(1_000);
+    expect(p.remove("h1")?.taskId).toBe("h1");
+    expect(pickAll(p, 1_000)).toEqual(["h2", "l1", "l2", "h3", "l3", "l4", "h4", "l5", "l6"]);
+  });
+
+  it("refuses a turn of less than one pick", () => {
+    expect(
+      PolicyConfigSchema.safeParse({ name: "plas", options: { promotedTurnPicks: 0 } }).success,
+    ).toBe(false);
+    expect(() => new PromotedLane(0, () => false, String)).toThrow(RangeError);
+  });
+});
+
 describe("plas class weights and rank", () => {
   it("counts a class's service ÷ its weight, so p0 keeps its queue longer than p2", () => {
     const p = createPlasPolicy({ levelsTokens: [1_000], classWeights: [4, 2, 1] });
@@ -543,6 +618,16 @@ describe("fair-plas", () => {
   it("is the default policy of a pool", () => {
     expect(DEFAULT_POLICY).toBe("fair-plas");
     expect(PoolConfigSchema.parse({}).policy.name).toBe("fair-plas");
+  });
+
+  it("gives starved programs one pick in 4, not the top queue (Autellix's rule on request)", () => {
+    const plas = { levelsTokens: [1_000], starvationRatio: 1, minStarvationMs: 0 };
+    const p = createFairPlasPolicy({ plas });
+    starvedThenFresh(p);
+    expect(pickAll(p, 1_000)).toEqual(["h1", "l1", "l2", "l3", "h2", "l4", "l5", "l6", "h3", "h4"]);
+    const autellix = createFairPlasPolicy({ plas: { ...plas, promotedTurnPicks: null } });
+    starvedThenFresh(autellix);
+    expect(pickAll(autellix, 1_000).slice(0, 4)).toEqual(["h1", "h2", "h3", "h4"]);
   });
 
   it("puts a short program of another tenant before a long one, and still ends budgets", () => {

@@ -8,6 +8,9 @@
  * times its total service time is promoted to the top queue. For a queued request this happens
  * at a time fixed when it is queued, `queuedAt + β·serviceMs − waitMs`, so a deadline heap finds
  * due promotions without scanning the queue; each request is promoted at most once.
+ * With `promotedTurnPicks` set, a promoted request instead keeps its queue and also joins a
+ * lane that gets one pick in that many (`promoted-lane.ts`), so promotion cannot turn PLAS into
+ * FIFO when most programs wait long enough to qualify.
  */
 
 import { z } from "zod";
@@ -22,6 +25,7 @@ import {
   sealState,
 } from "./common.js";
 import { IndexedHeap } from "./heap.js";
+import { PromotedLane } from "./promoted-lane.js";
 import {
   type Decision,
   type EnqueueResult,
@@ -49,6 +53,11 @@ export const PlasOptionsSchema = z.object({
     .array(z.number().positive().max(1_000))
     .length(PRIORITY_CLASSES)
     .default([1, 1, 1]),
+  /**
+   * null (the default, Autellix's rule): a promoted request joins the top queue. N: it keeps its
+   * queue and one pick in every N goes to the oldest promoted request.
+   */
+  promotedTurnPicks: z.number().int().min(1).max(1_000).nullable().default(null),
   ...ServiceWeightOptions,
   maxQueued: MaxQueuedSchema,
 });
@@ -56,6 +65,8 @@ export type PlasOptions = z.input<typeof PlasOptionsSchema>;
 
 /** A rank is level × this + the head's queue time in ms: levels first, then older first. */
 const RANK_LEVEL_SPAN = 2 ** 44;
+const rankOf = (level: number, head: { queuedAtMs: number }) =>
+  level * RANK_LEVEL_SPAN + Math.min(Math.max(0, head.queuedAtMs), RANK_LEVEL_SPAN - 1);
 
 interface Entry {
   task: SchedTask;
@@ -79,6 +90,8 @@ export interface ProgramService {
 const StateSchema = z.object({
   nextSeq: z.number().int().min(0),
   promotions: z.number().int().min(0),
+  /** Picks counted towards the promoted lane's next turn (absent: no lane). */
+  laneCredit: z.number().int().min(0).optional(),
   programs: z.array(
     z.object({
       processId: z.string(),
@@ -97,6 +110,8 @@ const StateSchema = z.object({
       seq: z.number().int().min(0),
       queuedAtMs: z.number().int(),
       promoteAtMs: z.number().int().nullable(),
+      /** Queued in the promoted lane as well as in its level. */
+      inLane: z.boolean().optional(),
     }),
   ),
 });
@@ -114,6 +129,8 @@ export class PlasPolicy implements SchedPolicy {
   private readonly due = new IndexedHeap<Entry>(byPromotion, (e) => e.task.taskId);
   private readonly entries = new Map<string, Entry>();
   private readonly programs = new Map<string, ProgramService>();
+  /** Where promoted requests wait for their turn; null: they join the top queue instead. */
+  private readonly lane: PromotedLane<Entry> | null;
   private nextSeq = 0;
   private promotions = 0;
 
@@ -122,6 +139,9 @@ export class PlasPolicy implements SchedPolicy {
     for (let i = 0; i <= this.options.levelsTokens.length; i++) {
       this.levels.push(new IndexedHeap(bySeq, (e) => e.task.taskId));
     }
+    const turnPicks = this.options.promotedTurnPicks;
+    this.lane =
+      turnPicks === null ? null : new PromotedLane(turnPicks, bySeq, (e) => e.task.taskId);
   }
 
   /** How many requests anti-starvation has promoted so far. */
@@ -159,15 +179,14 @@ export class PlasPolicy implements SchedPolicy {
 
   pick(nowMs: number): Decision | null {
     this.promoteStarved(nowMs);
-    let queue: IndexedHeap<Entry> | undefined;
-    for (const q of this.levels) {
-      if (q.size > 0) {
-        queue = q;
-        break;
-      }
+    if (this.entries.size === 0) return null;
+    let entry = this.lane?.takeTurn();
+    if (entry) this.levels[entry.level]?.remove(entry.task.taskId);
+    else {
+      entry = this.levels[this.topLevel()]?.pop();
+      if (!entry) return null;
+      this.lane?.remove(entry.task.taskId);
     }
-    const entry = queue?.pop();
-    if (!entry) return null;
     this.due.remove(entry.task.taskId);
     this.entries.delete(entry.task.taskId);
     this.program(entry.task.processId).waitMs += Math.max(0, nowMs - entry.queuedAtMs);
@@ -177,14 +196,12 @@ export class PlasPolicy implements SchedPolicy {
   /** The head's queue level and queue time: see `SchedPolicy.peekRank`. */
   peekRank(nowMs: number): number | null {
     this.promoteStarved(nowMs);
-    for (let level = 0; level < this.levels.length; level++) {
-      const head = (this.levels[level] as IndexedHeap<Entry>).peek();
-      if (head)
-        return (
-          level * RANK_LEVEL_SPAN + Math.min(Math.max(0, head.queuedAtMs), RANK_LEVEL_SPAN - 1)
-        );
-    }
-    return null;
+    // A promoted request whose turn it is ranks as the top queue would rank it.
+    const promoted = this.lane?.peekTurn();
+    if (promoted) return rankOf(0, promoted);
+    const level = this.topLevel();
+    const head = this.headOf(level);
+    return head ? rankOf(level, head) : null;
   }
 
   charge(task: SchedTask, usage: Usage, _nowMs: number): void {
@@ -200,6 +217,7 @@ export class PlasPolicy implements SchedPolicy {
     this.entries.delete(taskId);
     this.levels[entry.level]?.remove(taskId);
     this.due.remove(taskId);
+    this.lane?.remove(taskId);
     return entry.task;
   }
 
@@ -215,6 +233,7 @@ export class PlasPolicy implements SchedPolicy {
     const entries = [...this.entries.values()].sort((a, b) => a.seq - b.seq);
     for (const q of this.levels) q.clear();
     this.due.clear();
+    this.lane?.clear();
     this.entries.clear();
     return entries.map((e) => e.task);
   }
@@ -223,6 +242,7 @@ export class PlasPolicy implements SchedPolicy {
     return sealState(this.name, {
       nextSeq: this.nextSeq,
       promotions: this.promotions,
+      ...(this.lane && { laneCredit: this.lane.credit }),
       programs: [...this.programs].map(([processId, { threads, ...p }]) => ({
         processId,
         ...p,
@@ -230,7 +250,11 @@ export class PlasPolicy implements SchedPolicy {
           threads: [...threads].map(([threadId, pathTokens]) => ({ threadId, pathTokens })),
         }),
       })),
-      queue: [...this.entries.values()].map((e) => ({ ...e, task: { ...e.task } })),
+      queue: [...this.entries.values()].map((e) => ({
+        ...e,
+        task: { ...e.task },
+        ...(this.lane?.has(e.task.taskId) && { inLane: true }),
+      })),
     });
   }
 
@@ -239,6 +263,7 @@ export class PlasPolicy implements SchedPolicy {
     const top = this.levels.length - 1;
     for (const q of this.levels) q.clear();
     this.due.clear();
+    this.lane?.clear();
     this.entries.clear();
     this.programs.clear();
     for (const { processId, threads, ...p } of data.programs) {
@@ -246,12 +271,14 @@ export class PlasPolicy implements SchedPolicy {
       if (threads) program.threads = new Map(threads.map((t) => [t.threadId, t.pathTokens]));
       this.programs.set(processId, program);
     }
-    for (const saved of data.queue) {
+    for (const { inLane, ...saved } of data.queue) {
       const entry: Entry = { ...saved, level: Math.min(saved.level, top) };
       this.entries.set(entry.task.taskId, entry);
       this.levels[entry.level]?.push(entry);
       if (entry.promoteAtMs !== null) this.due.push(entry);
+      if (inLane) this.lane?.add(entry);
     }
+    if (this.lane && data.laneCredit !== undefined) this.lane.credit = data.laneCredit;
     this.nextSeq = data.nextSeq;
     this.promotions = data.promotions;
   }
@@ -270,13 +297,29 @@ export class PlasPolicy implements SchedPolicy {
     const top = this.levels[0] as IndexedHeap<Entry>;
     for (let e = this.due.peek(); e && (e.promoteAtMs as number) <= nowMs; e = this.due.peek()) {
       this.due.pop();
+      e.promoteAtMs = null;
+      this.promotions++;
+      if (this.lane) {
+        this.lane.add(e);
+        continue;
+      }
       this.levels[e.level]?.remove(e.task.taskId);
       e.level = 0;
-      e.promoteAtMs = null;
       // Keeps its sequence number, so it runs ahead of requests that arrived after it.
       top.push(e);
-      this.promotions++;
     }
+  }
+
+  /** The first non-empty level, or the last one if all are empty. */
+  private topLevel(): number {
+    let level = 0;
+    while (level < this.levels.length - 1 && (this.levels[level] as IndexedHeap<Entry>).size === 0)
+      level++;
+    return level;
+  }
+
+  private headOf(level: number): Entry | undefined {
+    return this.levels[level]?.peek();
   }
 
   private program(processId: string): ProgramService {
