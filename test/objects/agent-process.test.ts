@@ -29,15 +29,18 @@ function init(overrides: Partial<ProcessSpawn> = {}): ProcessSpawn {
 
 describe("AgentProcess object", () => {
   it("creates once: a second spawn with the same id returns the first record unchanged", async () => {
-    const first = init();
+    // Spawned paused, so no lease and no alarm step can add events between the two spawns.
+    const first = init({ paused: true });
     const stub = processStub(testEnv, first.id);
     const a = await stub.spawn(first);
-    const b = await stub.spawn({ ...first, goal: "something else" });
+    const afterFirst = (await stub.events(first.tenantId, 0, 10))?.events;
+    expect(afterFirst?.map((e) => e.event)).toEqual(["spawn", "pause"]);
+    const b = await stub.spawn({ ...first, goal: "something else", paused: false });
     if (!a.ok || !b.ok) throw new Error("spawn failed");
     expect(a.created).toBe(true);
     expect(b.created).toBe(false);
     expect(b.record).toEqual(a.record);
-    expect((await stub.events(first.tenantId, 0, 10))?.events).toHaveLength(2);
+    expect((await stub.events(first.tenantId, 0, 10))?.events).toEqual(afterFirst);
   });
 
   it("refuses an id that another tenant's process already holds", async () => {
