@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type Tunable, TunablesSchema } from "../metadata.js";
+import { WORKLOAD_CLASSES } from "../workload-classes.js";
 import { BPF_SOURCES } from "./sources.js";
 
 /*
@@ -10,14 +11,7 @@ import { BPF_SOURCES } from "./sources.js";
  */
 
 /** The workload classes of the analysis, as tags a policy's use cases carry. */
-export const WORKLOAD_TAGS = [
-  "cpu-bound-batch",
-  "latency-sensitive",
-  "mixed",
-  "io-bound",
-  "idle",
-] as const;
-export const WorkloadTagSchema = z.enum(WORKLOAD_TAGS);
+export const WorkloadTagSchema = z.enum(WORKLOAD_CLASSES);
 export type WorkloadTag = z.infer<typeof WorkloadTagSchema>;
 
 export const BuiltinPolicySchema = z.strictObject({
