@@ -447,10 +447,10 @@ describe("plas", () => {
 });
 
 /**
- * Four heavy programs (level 1) whose requests starve from t = 0 to 1,000, then six fresh light
- * ones: returns the policy and the ids in the order they were queued.
+ * Queues four heavy programs' requests h1–h4 (level 1), which starve from t = 0 to 1,000, then
+ * six fresh light ones l1–l6 at 1,000.
  */
-function starvedThenFresh(p: SchedPolicy): { heavy: string[]; light: string[] } {
+function starvedThenFresh(p: SchedPolicy): void {
   const heavy = ["h1", "h2", "h3", "h4"];
   for (const id of heavy) {
     enqueueAll(p, [task({ processId: id })]);
@@ -461,7 +461,6 @@ function starvedThenFresh(p: SchedPolicy): { heavy: string[]; light: string[] } 
   for (const id of heavy) enqueueAll(p, [task({ processId: id, taskId: id })], 0);
   const light = ["l1", "l2", "l3", "l4", "l5", "l6"];
   for (const id of light) enqueueAll(p, [task({ processId: id, taskId: id })], 1_000);
-  return { heavy, light };
 }
 
 describe("plas promoted lane", () => {
