@@ -26,7 +26,7 @@
 
 import { DEFAULT_BACKEND } from "./backend.js";
 import type { ProgramSpec, WorkloadParams } from "./workload.js";
-import { generateProgram } from "./workload.js";
+import { CALIBRATION_PROGRAMS, generateProgram } from "./workload.js";
 
 export interface EngineParams {
   /** B: most sequences in the running batch. */
@@ -134,15 +134,15 @@ export function engineWorkUs(spec: ProgramSpec, p: EngineParams, decodeTokenUs: 
 }
 
 /**
- * Capacity of an engine for a workload, from the same fixed 4,000-program sample as the API
- * pools use, so a load level does not move with the seed. Capacity is the throughput of an
+ * Capacity of an engine for a workload, from the same fixed sample as the API pools use
+ * (`CALIBRATION_PROGRAMS`), so a load level does not move with the seed. Capacity is the throughput of an
  * engine whose batch is kept full (B sequences, or as many as the KV cache holds), which is the
  * most it can sustain: offered load ρ = arrival rate × work per program at that batch.
  */
 export function engineCapacity(
   workload: WorkloadParams,
   p: EngineParams,
-  samples = 4_000,
+  samples = CALIBRATION_PROGRAMS,
 ): EngineCapacity {
   const specs: ProgramSpec[] = [];
   let kvWeighted = 0;

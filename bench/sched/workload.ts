@@ -238,11 +238,19 @@ export function generateProgram(
   };
 }
 
+/**
+ * Programs in the calibration sample. Sizes are heavy-tailed (a coding agent asks millions of
+ * tokens), so a small sample's mean is low: S1's hosted-API mix asks 364,109 tokens per program
+ * over 4,000 programs, 375,584 over 40,000, 381,896 over 200,000 and 379,737 over 400,000, and
+ * 4,000 made every load level about 4% higher than its label. ~4 s per workload, once per run.
+ */
+export const CALIBRATION_PROGRAMS = 200_000;
+
 /** Mean idle-provider work (µs of call time) and tokens per program, from a fixed calibration sample. */
 export function calibrate(
   params: WorkloadParams,
   backend: BackendParams,
-  samples = 4_000,
+  samples = CALIBRATION_PROGRAMS,
 ): { workUs: number; tokens: number; calls: number } {
   let workUs = 0;
   let tokens = 0;

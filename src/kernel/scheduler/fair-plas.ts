@@ -13,8 +13,8 @@
  * four times the tokens a batch one does, but a short batch program still goes before a long
  * interactive one. A program that starved (PLAS's anti-starvation) gets one pick in four rather
  * than the top queue (`promotedTurnPicks`): near saturation most programs qualify, and Autellix's
- * rule turns PLAS into FIFO (bench/sched, 95% load, seeds 1–10: p95 token latency 0.19× FCFS's
- * on an 8-concurrent pool and on a KV-scarce engine, against 0.54× and 0.89× with the top
+ * rule turns PLAS into FIFO (bench/sched, 95% load, seeds 1–10: p95 token latency 0.20× FCFS's
+ * on an 8-concurrent pool and 0.22× on a KV-scarce engine, against 0.33× and 1.07× with the top
  * queue). Built only from the other policies. On an engine that preempts at quantum ends it
  * preempts as PLAS does, and near saturation the recomputed KV can cost more throughput than the
  * order gains (bench/sched README, "Preemption collapses the large engine at 95%"); calls sent
@@ -23,8 +23,8 @@
  * Why not `composite` (VTC ∘ priority with aging ∘ PLAS)? Strict VTC alternates tenants request
  * by request and classes outrank attained service, so a short program waits behind long ones of
  * other tenants and classes. In bench/sched (S1 at 80% load, seeds 1–10, backends where a queue
- * forms) that cost 1.16–2.22× PLAS's p95 program token latency on average, up to 3.46× on one
- * seed; this stack is 0.62–1.05× on average (worst seed 1.26×, on a tokens/min pool where fair
+ * forms) that cost 1.13–1.96× PLAS's p95 program token latency on average, up to 2.74× on one
+ * seed; this stack is 0.81–1.04× on average (worst seed 1.20×, on a tokens/min pool where fair
  * share binds) and keeps Jain's index ≥ 0.98 under the noisy neighbour. `composite` remains for
  * pools that want classes to dominate; `priority` for pools that need p0 first under overload.
  */
