@@ -37,6 +37,7 @@ import {
   type ClientBaseline,
   S1_PREFIX,
   SCENARIOS,
+  type Scenario,
   TENANT_WEIGHT_MAP,
   TENANT_WEIGHTS,
 } from "./scenarios.js";
@@ -159,7 +160,7 @@ function selectPolicies(all: BenchPolicy[], wanted: string[] | null): BenchPolic
   const keep = new Set([
     FCFS,
     ...wanted,
-    ...SCENARIOS.flatMap((s) => s.cases(true).flatMap((c) => c.baselines.map((b) => b.policy))),
+    ...SCENARIOS.flatMap((s) => (s.baselines ?? []).map((b) => b.policy)),
   ]);
   return all.filter((p) => keep.has(p.label));
 }
@@ -181,10 +182,10 @@ function runCase(c: Case, seed: number, run: Run): SimResult {
   });
 }
 
-/** The policies, then each baseline of the case with the policy it names. */
-function runsOf(c: Case, policies: BenchPolicy[]): Run[] {
+/** The policies, then each of the scenario's baselines with the policy it names. */
+function runsOf(scenario: Scenario, policies: BenchPolicy[]): Run[] {
   const runs: Run[] = policies.map((policy) => ({ policy, baseline: null }));
-  for (const baseline of c.baselines) {
+  for (const baseline of scenario.baselines ?? []) {
     const policy = policies.find((p) => p.label === baseline.policy);
     if (!policy)
       throw new Error(`baseline ${baseline.label} names unknown policy ${baseline.policy}`);
@@ -283,10 +284,11 @@ function main(): void {
       .cases(args.quick)
       .filter((c) => args.loads === null || args.loads.includes(c.load));
     if (cases.length === 0) continue;
+    const runs = runsOf(scenario, policies);
     for (const seed of args.seeds) {
       const results: SimResult[] = [];
       for (const c of cases) {
-        for (const run of runsOf(c, policies)) {
+        for (const run of runs) {
           const r = runCase(c, seed, run);
           if (args.verify) {
             const again = runCase(c, seed, run);

@@ -42,8 +42,6 @@ const PRIORITY_SHARES = [0.2, 0.6, 0.2];
 export interface Case {
   load: number;
   config: Omit<SimConfig, "seed" | "policy" | "makePolicy">;
-  /** Client stacks other than the kernel's, each run with one policy beside the others. */
-  baselines: ClientBaseline[];
 }
 
 /** A client stack other than the kernel's, run as a baseline (S4's naive retries, S6's held lanes). */
@@ -60,6 +58,12 @@ export interface Scenario {
   description: string;
   /** The backend and its binding limit, as the targets summary names it. */
   backend: string;
+  /**
+   * Client stacks other than the kernel's, each run with one policy beside the others in every
+   * case. Declared here, not per case, so the policies they need are known without building the
+   * cases (which calibrates load).
+   */
+  baselines?: readonly ClientBaseline[];
   cases(quick: boolean): Case[];
 }
 
@@ -241,7 +245,6 @@ function openCase(
   );
   return {
     load: rho,
-    baselines: [],
     config: { ...config, backend, client: kernelClient(backend) },
   };
 }
@@ -271,7 +274,6 @@ function engineCase(
   );
   return {
     load: rho,
-    baselines: [],
     config: { ...config, engine: { params: engine, decodeTokenUs: cap.decodeTokenUs } },
   };
 }
@@ -324,7 +326,6 @@ function batchCase(scenario: string, programs: number, engine: EngineParams): Ca
   const horizonUs = 48 * 60 * MIN;
   return {
     load: programs,
-    baselines: [],
     config: {
       scenario,
       load: programs,
@@ -360,16 +361,21 @@ function stallsCase(rho: number, quick: boolean): Case {
     null,
     concurrencyPool(16),
   );
-  const hold = { holdLanes: true };
   return {
     ...base,
     config: { ...base.config, client: { ...base.config.client, holdLanes: false } },
-    baselines: [
-      { label: `fcfs${HOLD_LANES_SUFFIX}`, policy: "fcfs", client: hold },
-      { label: `${DEFAULT_POLICY}${HOLD_LANES_SUFFIX}`, policy: DEFAULT_POLICY, client: hold },
-    ],
   };
 }
+
+/** S6's baselines: the same policies holding their lane through each tool wait. */
+const HOLD_LANES_BASELINES: readonly ClientBaseline[] = [
+  { label: `fcfs${HOLD_LANES_SUFFIX}`, policy: "fcfs", client: { holdLanes: true } },
+  {
+    label: `${DEFAULT_POLICY}${HOLD_LANES_SUFFIX}`,
+    policy: DEFAULT_POLICY,
+    client: { holdLanes: true },
+  },
+];
 
 const STALLS_LOADS = [0.3, 0.5, 0.6, 0.7, 0.8];
 
@@ -486,6 +492,7 @@ export const SCENARIOS: Scenario[] = [
     backend: "hosted API, 16 concurrent binds",
     description:
       "S6 tool-heavy and HITL stalls: hosted-API mix with hung tools and approvals, 16 concurrent calls; lanes released after each call (kernel) or held through each tool wait (+hold-lanes)",
+    baselines: HOLD_LANES_BASELINES,
     cases: (quick) => (quick ? QUICK_LOADS : STALLS_LOADS).map((rho) => stallsCase(rho, quick)),
   },
   {
@@ -518,6 +525,7 @@ export const SCENARIOS: Scenario[] = [
     backend: "hosted API",
     description:
       "S4 rate-limit storm: closed loop N agents, provider RPM/TPM half what the pool is configured with, 2% 502s",
+    baselines: [{ label: "fcfs+naive-retry", policy: "fcfs", client: { mode: "naive" } }],
     cases: (quick) =>
       (quick ? [5, 50] : [5, 10, 20, 50]).map((agents) => {
         const backend: BackendParams = {
@@ -532,7 +540,6 @@ export const SCENARIOS: Scenario[] = [
         const durationUs = (quick ? 10 : 30) * MIN;
         return {
           load: agents,
-          baselines: [{ label: "fcfs+naive-retry", policy: "fcfs", client: { mode: "naive" } }],
           config: {
             scenario: "storm",
             load: agents,
