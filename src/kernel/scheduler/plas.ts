@@ -200,7 +200,7 @@ export class PlasPolicy implements SchedPolicy {
     const promoted = this.lane?.peekTurn();
     if (promoted) return rankOf(0, promoted);
     const level = this.topLevel();
-    const head = this.headOf(level);
+    const head = this.levels[level]?.peek();
     return head ? rankOf(level, head) : null;
   }
 
@@ -316,10 +316,6 @@ export class PlasPolicy implements SchedPolicy {
     while (level < this.levels.length - 1 && (this.levels[level] as IndexedHeap<Entry>).size === 0)
       level++;
     return level;
-  }
-
-  private headOf(level: number): Entry | undefined {
-    return this.levels[level]?.peek();
   }
 
   private program(processId: string): ProgramService {

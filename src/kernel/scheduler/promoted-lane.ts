@@ -36,10 +36,6 @@ export class PromotedLane<E> {
     this.picksSinceTurn = turnPicks;
   }
 
-  get size(): number {
-    return this.queue.size;
-  }
-
   /** Picks counted towards the next turn; exported with the policy's state. */
   get credit(): number {
     return this.picksSinceTurn;
