@@ -12,7 +12,8 @@
  * `--seeds` runs every case once per seed and reads the S1 gate across them (mean ± 95% CI and
  * the worst seed, written to `<out>-gate.json`); `--load` keeps only the cases at those loads;
  * `--policy` runs only the named policies, with FCFS (every ratio's baseline) and whatever a
- * scenario's client baselines name.
+ * scenario's client baselines name; it can also name the rejected experiments of
+ * `experimentPolicies`, which no default run includes.
  * Same seed ⇒ same metrics and event-log hashes; only decisionUs (a real timer) varies.
  * `--verify` runs everything twice and fails if any metric or hash differs.
  */
@@ -30,7 +31,7 @@ import {
   measureDecisionCosts,
   QUEUED_PROCESSES,
 } from "./cost.js";
-import { type BenchPolicy, benchPolicies } from "./policies.js";
+import { type BenchPolicy, benchPolicies, experimentPolicies } from "./policies.js";
 import { costTable, scenarioTable } from "./scenario-tables.js";
 import {
   type Case,
@@ -106,7 +107,7 @@ function parse(): Args {
       fail(`unknown scenario "${s}"; known: ${known.join(", ")}, mixed (all mixed-*), all`);
   }
   const policies = values.policy?.flatMap((p) => p.split(",")) ?? null;
-  const labels = benchPolicies(TENANT_WEIGHT_MAP).map((p) => p.label);
+  const labels = [...benchPolicies(TENANT_WEIGHT_MAP), ...experimentPolicies()].map((p) => p.label);
   for (const p of policies ?? []) {
     if (!labels.includes(p)) fail(`unknown policy "${p}"; known: ${labels.join(", ")}`);
   }
@@ -154,9 +155,14 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-/** `wanted` (null: all), FCFS, and every policy a scenario's client baseline runs with. */
-function selectPolicies(all: BenchPolicy[], wanted: string[] | null): BenchPolicy[] {
-  if (wanted === null) return all;
+/**
+ * `wanted` (null: every standard policy), FCFS, and every policy a scenario's client baseline
+ * runs with. Experiments run only when `wanted` names them.
+ */
+function selectPolicies(wanted: string[] | null): BenchPolicy[] {
+  const standard = benchPolicies(TENANT_WEIGHT_MAP);
+  if (wanted === null) return standard;
+  const all = [...standard, ...experimentPolicies()];
   const keep = new Set([
     FCFS,
     ...wanted,
@@ -227,7 +233,7 @@ function main(): void {
   const args = parse();
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  const policies = selectPolicies(benchPolicies(TENANT_WEIGHT_MAP), args.policies);
+  const policies = selectPolicies(args.policies);
   const rows: Row[] = [];
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const [firstSeed] = args.seeds as [number];

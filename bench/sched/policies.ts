@@ -2,11 +2,12 @@
  * The policies under test: the kernel's own, built through its registry exactly as the
  * Scheduler Durable Object builds them, plus strict priority (the priority policy without
  * aging, vLLM's `priority`), the default stack with Autellix's promotion rule (an ablation) and
- * the SRPT oracle.
+ * the SRPT oracle. `experimentPolicies` are orders tried and rejected, run only when named.
  */
 
 import { createPolicy } from "../../src/kernel/scheduler/registry.js";
 import type { SchedPolicy } from "../../src/kernel/scheduler/types.js";
+import { ProgramFcfs } from "./program-fcfs.js";
 import type { Oracle } from "./sim-types.js";
 import { SrptOracle } from "./srpt.js";
 
@@ -39,5 +40,18 @@ export function benchPolicies(tenantWeights: Record<string, number>): BenchPolic
       make: () => createPolicy("fair-plas", { tenantWeights, plas: { promotedTurnPicks: null } }),
     },
     { label: "srpt-oracle", make: (oracle) => new SrptOracle(oracle) },
+  ];
+}
+
+/**
+ * Orders tried against issue 3's p95-completion target and rejected (bench/sched/README.md,
+ * "Orders tried for p95 completion"): kept so the result can be rerun, but run only when named
+ * with `--policy`, so they cost the default runs nothing.
+ */
+export function experimentPolicies(): BenchPolicy[] {
+  return [
+    { label: "program-fcfs", make: () => new ProgramFcfs() },
+    // PLAS with two classes: programs past 262,144 weighted tokens wait behind all others.
+    { label: "plas-two-class", make: () => createPolicy("plas", { levelsTokens: [262_144] }) },
   ];
 }

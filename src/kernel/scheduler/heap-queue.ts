@@ -43,7 +43,7 @@ export abstract class HeapQueuePolicy<E extends QueueEntry> implements SchedPoli
     return this.queue.remove(taskId)?.task ?? null;
   }
 
-  forget(): void {}
+  forget(_processId: string): void {}
 
   size(): number {
     return this.queue.size;
