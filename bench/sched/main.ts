@@ -2,13 +2,15 @@
  * bench/sched — the scheduling benchmark (issue 3, item 6; design in ../shared/BENCH-SCHED.md).
  *
  *   npx tsx bench/sched/main.ts [--seed N | --seeds A-B,C] [--scenario NAME]... [--load X]...
- *                               [--policy NAME]... [--quick] [--verify] [--out FILE]
+ *                               [--policy NAME]... [--api-hours H] [--quick] [--verify]
+ *                               [--out FILE]
  *
  * Runs every policy of src/kernel/scheduler (through its registry, no copies) plus strict
  * priority and the clairvoyant SRPT oracle on each scenario, prints one aligned table per
  * scenario and a summary of the issue's targets, and writes the rows to bench/out/sched.json.
  * `--scenario mixed` selects every `mixed-*` variant (S1 on six backend shapes, and the KV-scarce
  * engine with HITL stalls).
+ * `--api-hours` sets the arrival period of S1's hosted-API runs (default 12).
  * `--seeds` runs every case once per seed and reads the S1 gate across them (mean ± 95% CI and
  * the worst seed, written to `<out>-gate.json`); `--load` keeps only the cases at those loads;
  * `--policy` runs only the named policies, with FCFS (every ratio's baseline) and whatever a
@@ -34,6 +36,7 @@ import {
 import { type BenchPolicy, benchPolicies, experimentPolicies } from "./policies.js";
 import { costTable, scenarioTable } from "./scenario-tables.js";
 import {
+  API_RUN_HOURS,
   type Case,
   type ClientBaseline,
   S1_PREFIX,
@@ -76,6 +79,8 @@ interface Args {
   policies: string[] | null;
   scenarios: string[];
   quick: boolean;
+  /** Arrival period of S1's hosted-API runs, hours. */
+  apiHours: number;
   verify: boolean;
   out: string;
 }
@@ -90,6 +95,7 @@ function parse(): Args {
       policy: { type: "string", multiple: true },
       scenario: { type: "string", multiple: true },
       quick: { type: "boolean", default: false },
+      "api-hours": { type: "string" },
       verify: { type: "boolean", default: false },
       out: { type: "string", default: resolve(here, "../out/sched.json") },
     },
@@ -117,9 +123,22 @@ function parse(): Args {
     policies,
     scenarios: selected,
     quick: values.quick,
+    apiHours: apiHoursOf(values["api-hours"], values.quick),
     verify: values.verify,
     out: values.out,
   };
+}
+
+/** Longest `--api-hours`: 1,000 h of arrivals is about 16 M events per run at 80% load. */
+const MAX_API_HOURS = 1_000;
+
+function apiHoursOf(text: string | undefined, quick: boolean): number {
+  if (text === undefined) return API_RUN_HOURS;
+  if (quick) fail("--api-hours does not combine with --quick");
+  const hours = Number(text);
+  if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_API_HOURS)
+    fail(`--api-hours must be a number of hours in (0, ${MAX_API_HOURS}], not "${text}"`);
+  return hours;
 }
 
 /** Most seeds one run takes: a limit, so a typo cannot start a week-long run. */
@@ -287,7 +306,7 @@ function main(): void {
   for (const scenario of SCENARIOS.filter((s) => args.scenarios.includes(s.name))) {
     const t0 = performance.now();
     const cases = scenario
-      .cases(args.quick)
+      .cases({ quick: args.quick, apiHours: args.apiHours })
       .filter((c) => args.loads === null || args.loads.includes(c.load));
     if (cases.length === 0) continue;
     const runs = runsOf(scenario, policies);

@@ -64,7 +64,15 @@ export interface Scenario {
    * cases (which calibrates load).
    */
   baselines?: readonly ClientBaseline[];
-  cases(quick: boolean): Case[];
+  cases(options: CaseOptions): Case[];
+}
+
+/** How long the cases run. */
+export interface CaseOptions {
+  /** Smoke size: minutes instead of hours, too short for contention. */
+  quick: boolean;
+  /** Arrival period of S1's hosted-API runs (`mixed-api*`), in hours; ignored when quick. */
+  apiHours: number;
 }
 
 /** The S1 variants (one per backend shape) that the p95 target is read from. */
@@ -93,6 +101,17 @@ const ENGINE_WARMUP_SHARE = 1 / 5;
  */
 const ENGINE_RUN_MIN = 240;
 const ENGINE_QUICK_RUN_MIN = 15;
+
+/**
+ * Default arrival period of S1's hosted-API runs. FCFS's p95 on these pools has not settled even
+ * over 384 h (coding agents swing the offered load over hours, and every longer run meets a worse
+ * overload window), while token-budget's settles by 192 h; `--api-hours` reruns them longer
+ * (bench/sched/README.md, "Hosted-API pools over longer runs"). 12 h keeps the default run short.
+ */
+export const API_RUN_HOURS = 12;
+const API_QUICK_RUN_MIN = 180;
+const apiRunUs = ({ quick, apiHours }: CaseOptions) =>
+  (quick ? API_QUICK_RUN_MIN : apiHours * 60) * MIN;
 
 function kernelClient(backend: BackendParams): ClientParams {
   return {
@@ -391,7 +410,7 @@ export const SCENARIOS: Scenario[] = [
     name: "mixed-engine",
     backend: `engine B=${ENGINE.maxBatch}, KV ${ENGINE.kvCapacityTokens / 1_000}k tokens`,
     description: `S1 mixed programs (chat/react/mcts equal shares, tools but no HITL stalls) on a self-hosted engine (model B: B=${ENGINE.maxBatch}, KV ${ENGINE.kvCapacityTokens / 1_000}k tokens, quantum ${ENGINE.quantumTokens} tokens), load sweep 50%–95% of capacity`,
-    cases: (quick) =>
+    cases: ({ quick }) =>
       (quick ? QUICK_LOADS : LOADS).map((rho) =>
         engineCase(
           "mixed-engine",
@@ -406,7 +425,7 @@ export const SCENARIOS: Scenario[] = [
     name: "mixed-engine-kv",
     backend: `engine B=${SMALL_KV_ENGINE.maxBatch}, KV ${SMALL_KV_ENGINE.kvCapacityTokens / 1_000}k tokens`,
     description: `S1 on an engine short of KV memory (B=${SMALL_KV_ENGINE.maxBatch}, KV ${SMALL_KV_ENGINE.kvCapacityTokens / 1_000}k tokens), load sweep 50%–95% of capacity`,
-    cases: (quick) =>
+    cases: ({ quick }) =>
       (quick ? QUICK_LOADS : LOADS).map((rho) =>
         engineCase(
           "mixed-engine-kv",
@@ -421,7 +440,7 @@ export const SCENARIOS: Scenario[] = [
     name: "mixed-engine-kv-hitl",
     backend: `engine B=${SMALL_KV_ENGINE.maxBatch}, KV ${SMALL_KV_ENGINE.kvCapacityTokens / 1_000}k tokens, HITL stalls`,
     description: `mixed-engine-kv with human-in-the-loop stalls (1% of tool calls hang until reaped at 60 s, 5% wait for an approval, median 30 s): how much of p95 is time no scheduler can touch`,
-    cases: (quick) =>
+    cases: ({ quick }) =>
       (quick ? QUICK_LOADS : LOADS).map((rho) =>
         engineCase(
           "mixed-engine-kv-hitl",
@@ -436,7 +455,7 @@ export const SCENARIOS: Scenario[] = [
     name: "mixed-engine-kv-backfill",
     backend: `engine B=${BACKFILL_ENGINE.maxBatch}, KV ${BACKFILL_ENGINE.kvCapacityTokens / 1_000}k tokens, backfill ${BACKFILL_ENGINE.backfillLookahead}`,
     description: `mixed-engine-kv on an engine that backfills: a request that fits the free KV may be admitted around a head that does not (up to ${BACKFILL_ENGINE.backfillLookahead} picks ahead, ${BACKFILL_ENGINE.backfillMaxSkips} around one head)`,
-    cases: (quick) =>
+    cases: ({ quick }) =>
       (quick ? QUICK_LOADS : LOADS).map((rho) =>
         engineCase(
           "mixed-engine-kv-backfill",
@@ -452,9 +471,9 @@ export const SCENARIOS: Scenario[] = [
     backend: "hosted API, 1M tokens/min binds (32 concurrent)",
     description:
       "S1 workload (chat/react/mcts/coding, no HITL stalls) on a hosted-API pool bound by tokens/min (1M/min, 32 concurrent), load sweep 50%–95%",
-    cases: (quick) =>
-      (quick ? QUICK_LOADS : LOADS).map((rho) =>
-        openCase("mixed-api", rho, s1Workload(MIXED), (quick ? 180 : 720) * MIN, null),
+    cases: (options) =>
+      (options.quick ? QUICK_LOADS : LOADS).map((rho) =>
+        openCase("mixed-api", rho, s1Workload(MIXED), apiRunUs(options), null),
       ),
   },
   ...[16, 8].map(
@@ -462,13 +481,13 @@ export const SCENARIOS: Scenario[] = [
       name: `mixed-api-c${c}`,
       backend: `hosted API, ${c} concurrent binds (tokens/min unlimited)`,
       description: `the mixed-api sweep on a pool bound by concurrency only (${c} concurrent calls, tokens/min and requests/min unlimited)`,
-      cases: (quick) =>
-        (quick ? QUICK_LOADS : LOADS).map((rho) =>
+      cases: (options) =>
+        (options.quick ? QUICK_LOADS : LOADS).map((rho) =>
           openCase(
             `mixed-api-c${c}`,
             rho,
             s1Workload(MIXED),
-            (quick ? 180 : 720) * MIN,
+            apiRunUs(options),
             null,
             concurrencyPool(c),
           ),
@@ -483,7 +502,7 @@ export const SCENARIOS: Scenario[] = [
       name,
       backend: `engine B=${engine.maxBatch}, KV ${engine.kvCapacityTokens / 1_000}k tokens`,
       description: `S7 offline batch: N S1 programs (chat/react/mcts) submitted at t = 0 to the engine (B=${engine.maxBatch}, KV ${engine.kvCapacityTokens / 1_000}k tokens); makespan per policy (the load column is N)`,
-      cases: (quick) =>
+      cases: ({ quick }) =>
         (quick ? QUICK_BATCH_SIZES : BATCH_SIZES).map((n) => batchCase(name, n, engine)),
     }),
   ),
@@ -493,14 +512,14 @@ export const SCENARIOS: Scenario[] = [
     description:
       "S6 tool-heavy and HITL stalls: hosted-API mix with hung tools and approvals, 16 concurrent calls; lanes released after each call (kernel) or held through each tool wait (+hold-lanes)",
     baselines: HOLD_LANES_BASELINES,
-    cases: (quick) => (quick ? QUICK_LOADS : STALLS_LOADS).map((rho) => stallsCase(rho, quick)),
+    cases: ({ quick }) => (quick ? QUICK_LOADS : STALLS_LOADS).map((rho) => stallsCase(rho, quick)),
   },
   {
     name: "noisy",
     backend: "hosted API",
     description:
       "S2 noisy neighbour: tenant 0 bursts at 10× its mean rate (on ~10% of the time, 10 min on average), load 90%",
-    cases: (quick) => [
+    cases: ({ quick }) => [
       openCase("noisy", 0.9, workload(0), (quick ? 180 : 720) * MIN, {
         tenant: 0,
         factor: 10,
@@ -512,13 +531,15 @@ export const SCENARIOS: Scenario[] = [
     name: "priority",
     backend: "hosted API",
     description: "S3 priority under overload: load 110%, classes p0/p1/p2 = 20/60/20%",
-    cases: (quick) => [openCase("priority", 1.1, workload(0), (quick ? 120 : 360) * MIN, null)],
+    cases: ({ quick }) => [openCase("priority", 1.1, workload(0), (quick ? 120 : 360) * MIN, null)],
   },
   {
     name: "budgets",
     backend: "hosted API",
     description: "S5 budgets: 10% of programs get 0.5× their need (the rest 1.5×), load 80%",
-    cases: (quick) => [openCase("budgets", 0.8, workload(0.1), (quick ? 180 : 720) * MIN, null)],
+    cases: ({ quick }) => [
+      openCase("budgets", 0.8, workload(0.1), (quick ? 180 : 720) * MIN, null),
+    ],
   },
   {
     name: "storm",
@@ -526,7 +547,7 @@ export const SCENARIOS: Scenario[] = [
     description:
       "S4 rate-limit storm: closed loop N agents, provider RPM/TPM half what the pool is configured with, 2% 502s",
     baselines: [{ label: "fcfs+naive-retry", policy: "fcfs", client: { mode: "naive" } }],
-    cases: (quick) =>
+    cases: ({ quick }) =>
       (quick ? [5, 50] : [5, 10, 20, 50]).map((agents) => {
         const backend: BackendParams = {
           ...DEFAULT_BACKEND,
