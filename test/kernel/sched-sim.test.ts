@@ -3,7 +3,6 @@ import { DEFAULT_BACKEND } from "../../bench/sched/backend";
 import { measureDecisionCosts, QueuedPool } from "../../bench/sched/cost";
 import { DEFAULT_ENGINE, type EngineParams } from "../../bench/sched/engine";
 import { meanCi95 } from "../../bench/sched/metrics";
-import { ProgramFcfs } from "../../bench/sched/program-fcfs";
 import { summariseGate } from "../../bench/sched/seeds";
 import { runSim } from "../../bench/sched/sim";
 import type { SimConfig, SimResult } from "../../bench/sched/sim-types";
@@ -318,38 +317,5 @@ describe("bench/sched decision cost", () => {
       for (let i = 0; i < 2_000; i++) pool.cycle();
       expect(pool.policy.size()).toBe(500);
     }
-  });
-});
-
-describe("bench/sched experiments", () => {
-  const task = (taskId: string, processId: string, enqueuedAtMs: number) => ({
-    taskId,
-    processId,
-    tenantId: "t0",
-    priority: 1,
-    enqueuedAtMs,
-    inputTokens: 10,
-    maxOutputTokens: 10,
-    budgetTokens: null,
-    spentTokens: 0,
-  });
-  const order = (p: ProgramFcfs) => {
-    const ids: string[] = [];
-    for (let d = p.pick(0); d; d = p.pick(0)) if (d.kind === "run") ids.push(d.task.taskId);
-    return ids;
-  };
-
-  it("program-fcfs serves the oldest program first, and dates a forgotten program anew", () => {
-    const p = new ProgramFcfs();
-    p.enqueue(task("a1", "A", 0), 0);
-    p.enqueue(task("b1", "B", 10), 10);
-    p.enqueue(task("a2", "A", 20), 20);
-    expect(p.enqueue(task("a2", "A", 20), 20)).toEqual({ ok: false, reason: "duplicate" });
-    // Call-level FCFS would give a1, b1, a2.
-    expect(order(p)).toEqual(["a1", "a2", "b1"]);
-    p.forget("A");
-    p.enqueue(task("a3", "A", 30), 30);
-    p.enqueue(task("b2", "B", 40), 40);
-    expect(order(p)).toEqual(["b2", "a3"]);
   });
 });

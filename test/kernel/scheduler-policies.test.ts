@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ProgramFcfs } from "../../bench/sched/program-fcfs";
 import { createRng } from "../../src/kernel/capacity/random";
 import { KernelError } from "../../src/kernel/errors";
 import {
@@ -869,5 +870,26 @@ describe("registry and state", () => {
     const times: number[] = [];
     for (let d = to.pick(40); d; d = to.pick(40)) times.push(d.task.enqueuedAtMs);
     expect(times).toEqual([10, 20, 30]);
+  });
+});
+
+describe("bench/sched experiment program-fcfs", () => {
+  it("serves the oldest program first, and dates a forgotten program anew", () => {
+    const p = new ProgramFcfs();
+    const a2 = task({ taskId: "a2", processId: "A", enqueuedAtMs: 20 });
+    enqueueAll(p, [
+      task({ taskId: "a1", processId: "A", enqueuedAtMs: 0 }),
+      task({ taskId: "b1", processId: "B", enqueuedAtMs: 10 }),
+      a2,
+    ]);
+    expect(p.enqueue(a2, 20)).toEqual({ ok: false, reason: "duplicate" });
+    // Call-level FCFS would give a1, b1, a2.
+    expect(pickAll(p)).toEqual(["a1", "a2", "b1"]);
+    p.forget("A");
+    enqueueAll(p, [
+      task({ taskId: "a3", processId: "A", enqueuedAtMs: 30 }),
+      task({ taskId: "b2", processId: "B", enqueuedAtMs: 40 }),
+    ]);
+    expect(pickAll(p)).toEqual(["b2", "a3"]);
   });
 });
