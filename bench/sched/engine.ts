@@ -135,9 +135,10 @@ export function engineWorkUs(spec: ProgramSpec, p: EngineParams, decodeTokenUs: 
 
 /**
  * Capacity of an engine for a workload, from the same fixed sample as the API pools use
- * (`CALIBRATION_PROGRAMS`), so a load level does not move with the seed. Capacity is the throughput of an
- * engine whose batch is kept full (B sequences, or as many as the KV cache holds), which is the
- * most it can sustain: offered load ρ = arrival rate × work per program at that batch.
+ * (`CALIBRATION_PROGRAMS`), so a load level does not move with the seed. Capacity is the
+ * throughput of an engine whose batch is kept full (B sequences, or as many as the KV cache
+ * holds), which is the most it can sustain: offered load ρ = arrival rate × work per program at
+ * that batch.
  */
 export function engineCapacity(
   workload: WorkloadParams,

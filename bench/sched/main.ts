@@ -113,7 +113,7 @@ function parse(): Args {
       fail(`unknown scenario "${s}"; known: ${known.join(", ")}, mixed (all mixed-*), all`);
   }
   const policies = values.policy?.flatMap((p) => p.split(",")) ?? null;
-  const labels = [...benchPolicies(TENANT_WEIGHT_MAP), ...experimentPolicies()].map((p) => p.label);
+  const labels = everyPolicy().map((p) => p.label);
   for (const p of policies ?? []) {
     if (!labels.includes(p)) fail(`unknown policy "${p}"; known: ${labels.join(", ")}`);
   }
@@ -179,15 +179,18 @@ function fail(message: string): never {
  * runs with. Experiments run only when `wanted` names them.
  */
 function selectPolicies(wanted: string[] | null): BenchPolicy[] {
-  const standard = benchPolicies(TENANT_WEIGHT_MAP);
-  if (wanted === null) return standard;
-  const all = [...standard, ...experimentPolicies()];
+  if (wanted === null) return benchPolicies(TENANT_WEIGHT_MAP);
   const keep = new Set([
     FCFS,
     ...wanted,
     ...SCENARIOS.flatMap((s) => (s.baselines ?? []).map((b) => b.policy)),
   ]);
-  return all.filter((p) => keep.has(p.label));
+  return everyPolicy().filter((p) => keep.has(p.label));
+}
+
+/** The standard policies, then the experiments: every label `--policy` accepts. */
+function everyPolicy(): BenchPolicy[] {
+  return [...benchPolicies(TENANT_WEIGHT_MAP), ...experimentPolicies()];
 }
 
 /** One run: a policy with the case's client, or a baseline's policy with its own client. */
